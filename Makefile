@@ -1,0 +1,117 @@
+# compass-agent build. `make` builds the program, `make check` installs what
+# the tests need and runs every suite, `make demo` runs the main job on a
+# throwaway SoftHSM token against the local test Connector.
+
+PROGRAM := compass-agent
+VERSION := 0.1.0
+BUILD ?= build
+PREFIX ?= /usr/local
+
+PKGS := p11-kit-1 libcrypto libssl libcurl libcjson inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+WARNINGS := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow \
+	-Wpointer-arith -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wnull-dereference -Wimplicit-fallthrough -Wundef -Wconversion \
+	-Wno-sign-conversion
+HARDENING := -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+	-fstack-clash-protection -fcf-protection=full -fPIE \
+	-ftrivial-auto-var-init=zero -fno-strict-overflow \
+	-fno-delete-null-pointer-checks
+HARDENING_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack \
+	-Wl,--as-needed -Wl,--no-copy-dt-needed-entries
+OPTIMIZE ?= -O2 -g
+CFLAGS ?=
+EXTRA_CFLAGS ?=
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DCA_VERSION='"$(VERSION)"' \
+	$(OPTIMIZE) $(WARNINGS) $(HARDENING) $(PKG_CFLAGS) $(CFLAGS) \
+	$(EXTRA_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(HARDENING_LDFLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS := $(wildcard common/*.c) $(wildcard pkcs11/*.c) \
+	$(wildcard graphql/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/agent/main.o
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Every fuzz target also builds with the normal compiler into a program
+# that replays its corpus, so that the corpora run in "make check".
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/replay_%)
+FUZZ_BINS := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
+	-D_GNU_SOURCE -DCA_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+
+.PHONY: all setup check check-unit check-integration demo bench install \
+	clean fuzz
+
+all: $(PROGRAM)
+
+$(PROGRAM): $(BUILD)/$(PROGRAM)
+	$(Q)cp $< $@
+
+$(BUILD)/$(PROGRAM): $(LIB_OBJS) $(MAIN_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) \
+		$(shell pkg-config --libs cmocka)
+
+$(BUILD)/fuzz-replay/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer builds: "make fuzz", then run build-fuzz/fuzz_NAME CORPUS_DIR.
+fuzz: $(FUZZ_BINS)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+setup:
+	$(Q)sh scripts/setup.sh
+
+check: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS) $(REPLAY_BINS)
+	$(Q)sh tests/run.sh $(BUILD) $(UNIT_BINS)
+
+demo: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh scripts/demo.sh
+
+bench: setup all
+	$(Q)sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/$(PROGRAM)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 docs/compass-agent.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(BUILD) build-fuzz $(PROGRAM)
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
