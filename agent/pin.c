@@ -1,0 +1,197 @@
+/* PIN sources. The PIN is never echoed, logged or put in a message. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "pin.h"
+
+static enum ca_status
+pin_from_file(const char *path, struct secret **out, struct ca_error *err)
+{
+	struct stat st;
+	char what[PATH_MAX + 32];
+	int fd;
+	enum ca_status r = CA_ERR_USAGE;
+
+	(void)snprintf(what, sizeof(what), "PIN file %s", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		return ca_error_set(err, CA_ERR_PIN, "cannot open %s: %s; "
+		    "check --pin-source", what, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		r = ca_error_set(err, CA_ERR_PIN, "cannot stat %s: %s", what,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file",
+		    what);
+		goto out;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is accessible by group "
+		    "or others (mode %04o); run 'chmod 600 %s'", what,
+		    (unsigned int)(st.st_mode & 07777), path);
+		goto out;
+	}
+	*out = secret_read_fd(fd, what, err);
+	if (*out == NULL) {
+		r = err != NULL ? err->status : CA_ERR_PIN;
+		goto out;
+	}
+	r = CA_OK;
+out:
+	(void)close(fd);
+	return r;
+}
+
+static enum ca_status
+pin_from_fd(const char *number, struct secret **out, struct ca_error *err)
+{
+	char *end = NULL;
+	long fd;
+	enum ca_status r;
+
+	errno = 0;
+	fd = strtol(number, &end, 10);
+	if (errno != 0 || end == number || *end != '\0' || fd < 0 ||
+	    fd > INT_MAX) {
+		return ca_error_set(err, CA_ERR_USAGE, "invalid PIN source "
+		    "fd:%s: expected a descriptor number such as fd:3", number);
+	}
+	*out = secret_read_fd((int)fd, "PIN descriptor", err);
+	r = *out == NULL ? (err != NULL ? err->status : CA_ERR_PIN) : CA_OK;
+	(void)close((int)fd);
+	return r;
+}
+
+static enum ca_status
+pin_from_env(const char *name, struct secret **out, struct ca_error *err)
+{
+	char *value;
+
+	value = getenv(name);
+	if (value == NULL) {
+		return ca_error_set(err, CA_ERR_PIN, "PIN source env:%s: the "
+		    "variable is not set", name);
+	}
+	*out = secret_from_bytes(value, strlen(value));
+	/* Wipe the PIN from the environment block (/proc/PID/environ). */
+	explicit_bzero(value, strlen(value));
+	(void)unsetenv(name);
+	if (*out == NULL)
+		return ca_error_set(err, CA_ERR_INTERNAL, "cannot allocate "
+		    "memory for the PIN");
+	return CA_OK;
+}
+
+static enum ca_status
+pin_from_prompt(const char *token_label, struct secret **out,
+		struct ca_error *err)
+{
+	struct termios saved, quiet;
+	struct secret *pin = NULL;
+	FILE *tty = NULL;
+	int fd = -1, echo_off = 0, c;
+	enum ca_status r = CA_ERR_PIN;
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = ca_error_set(err, CA_ERR_PIN, "no PIN source and no "
+		    "terminal to ask on; set --pin-source file:PATH, fd:N or "
+		    "env:NAME");
+		goto out;
+	}
+	tty = fdopen(fd, "r+");
+	if (tty == NULL) {
+		r = ca_error_set(err, CA_ERR_PIN, "cannot open the terminal: %s",
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	/* Unbuffered, so that no copy of the PIN stays in a stdio buffer. */
+	setvbuf(tty, NULL, _IONBF, 0);
+
+	if (tcgetattr(fileno(tty), &saved) == 0) {
+		quiet = saved;
+		quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0)
+			echo_off = 1;
+	}
+	if (!echo_off) {
+		r = ca_error_set(err, CA_ERR_PIN, "cannot turn off echo on the "
+		    "terminal; use --pin-source file:PATH instead");
+		goto out;
+	}
+
+	(void)fprintf(tty, "PIN for token '%s': ", token_label);
+	pin = secret_new(SECRET_MAX);
+	if (pin == NULL) {
+		r = ca_error_set(err, CA_ERR_INTERNAL, "cannot allocate memory "
+		    "for the PIN");
+		goto out;
+	}
+	while ((c = fgetc(tty)) != EOF && c != '\n') {
+		if (pin->len >= SECRET_MAX) {
+			r = ca_error_set(err, CA_ERR_PIN, "PIN longer than %d "
+			    "bytes", SECRET_MAX);
+			goto out;
+		}
+		pin->data[pin->len++] = (char)c;
+	}
+	pin->data[pin->len] = '\0';
+	(void)fputc('\n', tty);
+	*out = pin;
+	pin = NULL;
+	r = CA_OK;
+out:
+	if (echo_off)
+		(void)tcsetattr(fileno(tty), TCSAFLUSH, &saved);
+	if (tty != NULL)
+		(void)fclose(tty);
+	if (fd >= 0)
+		(void)close(fd);
+	secret_free(pin);
+	return r;
+}
+
+enum ca_status
+pin_read(const char *source, const char *token_label, struct secret **out,
+	 struct ca_error *err)
+{
+	enum ca_status r;
+
+	*out = NULL;
+
+	if (source == NULL || strcmp(source, "prompt") == 0)
+		r = pin_from_prompt(token_label, out, err);
+	else if (strncmp(source, "file:", 5) == 0)
+		r = pin_from_file(source + 5, out, err);
+	else if (strncmp(source, "fd:", 3) == 0)
+		r = pin_from_fd(source + 3, out, err);
+	else if (strncmp(source, "env:", 4) == 0)
+		r = pin_from_env(source + 4, out, err);
+	else
+		return ca_error_set(err, CA_ERR_USAGE, "invalid PIN source "
+		    "'%s': expected file:PATH, fd:N, env:NAME or prompt",
+		    source);
+	if (r != CA_OK)
+		return r;
+
+	secret_trim_newline(*out);
+	if ((*out)->len == 0) {
+		secret_free(*out);
+		*out = NULL;
+		return ca_error_set(err, CA_ERR_PIN, "the PIN from %s is empty",
+		    source == NULL ? "the prompt" : source);
+	}
+	return CA_OK;
+}
