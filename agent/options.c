@@ -29,6 +29,11 @@ enum {
 	OPT_YES,
 	OPT_RENEW_BEFORE,
 	OPT_TIMEOUT,
+	OPT_MODULE_DIRS,
+	OPT_SERVER_KEY_PIN,
+	OPT_SYNC_INTERVAL,
+	OPT_POST_RENEW_HOOK,
+	OPT_HOOK_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +46,11 @@ static const struct option long_options[] = {
 	{ "key-label", required_argument, NULL, OPT_KEY_LABEL },
 	{ "renew-before", required_argument, NULL, OPT_RENEW_BEFORE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "module-dirs", required_argument, NULL, OPT_MODULE_DIRS },
+	{ "server-key-pin", required_argument, NULL, OPT_SERVER_KEY_PIN },
+	{ "sync-interval", required_argument, NULL, OPT_SYNC_INTERVAL },
+	{ "post-renew-hook", required_argument, NULL, OPT_POST_RENEW_HOOK },
+	{ "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -134,7 +144,6 @@ renew_before_parse(const char *text, double *fraction, long *seconds)
 {
 	char *end = NULL;
 	double percent;
-	long v, unit;
 
 	*fraction = 0;
 	*seconds = 0;
@@ -151,6 +160,18 @@ renew_before_parse(const char *text, double *fraction, long *seconds)
 		return true;
 	}
 
+	return duration_parse(text, seconds);
+}
+
+bool
+duration_parse(const char *text, long *seconds)
+{
+	char *end = NULL;
+	long v, unit;
+
+	*seconds = 0;
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return false;
 	errno = 0;
 	v = strtol(text, &end, 10);
 	if (errno != 0 || end == text || v <= 0)
@@ -203,6 +224,15 @@ config_handler(void *user, const char *section, const char *name,
 		    one_time_token_file) },
 		{ "renew-before", offsetof(struct agent_options,
 		    renew_before) },
+		{ "module-dirs", offsetof(struct agent_options, module_dirs) },
+		{ "server-key-pin", offsetof(struct agent_options,
+		    server_key_pin) },
+		{ "sync-interval", offsetof(struct agent_options,
+		    sync_interval) },
+		{ "post-renew-hook", offsetof(struct agent_options,
+		    post_renew_hook) },
+		{ "hook-timeout", offsetof(struct agent_options,
+		    hook_timeout) },
 	};
 	size_t i;
 
@@ -300,6 +330,11 @@ options_read_config(const char *path, bool must_exist,
 	take_unset(&opt->one_time_token_file,
 	    &ctx.from_file.one_time_token_file);
 	take_unset(&opt->renew_before, &ctx.from_file.renew_before);
+	take_unset(&opt->module_dirs, &ctx.from_file.module_dirs);
+	take_unset(&opt->server_key_pin, &ctx.from_file.server_key_pin);
+	take_unset(&opt->sync_interval, &ctx.from_file.sync_interval);
+	take_unset(&opt->post_renew_hook, &ctx.from_file.post_renew_hook);
+	take_unset(&opt->hook_timeout, &ctx.from_file.hook_timeout);
 	if (opt->timeout_seconds == 0)
 		opt->timeout_seconds = ctx.from_file.timeout_seconds;
 	if (ctx.from_file.json)
@@ -334,6 +369,14 @@ apply_defaults(struct agent_options *opt, struct ca_error *err)
 		return ca_error_set(err, CA_ERR_USAGE, "invalid renew-before "
 		    "'%s': expected a percentage such as 30%% or a duration "
 		    "such as 12h or 7d", opt->renew_before);
+	if (opt->sync_interval != NULL &&
+	    !duration_parse(opt->sync_interval, &seconds))
+		return ca_error_set(err, CA_ERR_USAGE, "invalid sync-interval "
+		    "'%s': expected a duration such as 10m", opt->sync_interval);
+	if (opt->hook_timeout != NULL &&
+	    !duration_parse(opt->hook_timeout, &seconds))
+		return ca_error_set(err, CA_ERR_USAGE, "invalid hook-timeout "
+		    "'%s': expected a duration such as 60s", opt->hook_timeout);
 	return CA_OK;
 }
 
@@ -361,6 +404,21 @@ apply_option(int c, char **argv, struct agent_options *opt, bool *exit_now,
 	case OPT_RENEW_BEFORE:
 		return set_string(&opt->renew_before, optarg,
 		    "--renew-before", err);
+	case OPT_MODULE_DIRS:
+		return set_string(&opt->module_dirs, optarg, "--module-dirs",
+		    err);
+	case OPT_SERVER_KEY_PIN:
+		return set_string(&opt->server_key_pin, optarg,
+		    "--server-key-pin", err);
+	case OPT_SYNC_INTERVAL:
+		return set_string(&opt->sync_interval, optarg,
+		    "--sync-interval", err);
+	case OPT_POST_RENEW_HOOK:
+		return set_string(&opt->post_renew_hook, optarg,
+		    "--post-renew-hook", err);
+	case OPT_HOOK_TIMEOUT:
+		return set_string(&opt->hook_timeout, optarg, "--hook-timeout",
+		    err);
 	case OPT_TIMEOUT:
 		return parse_timeout(optarg, &opt->timeout_seconds, err);
 	case OPT_CONNECTOR_URL:
@@ -469,5 +527,10 @@ options_free(struct agent_options *opt)
 	free(opt->connector_url);
 	free(opt->one_time_token_file);
 	free(opt->renew_before);
+	free(opt->module_dirs);
+	free(opt->server_key_pin);
+	free(opt->sync_interval);
+	free(opt->post_renew_hook);
+	free(opt->hook_timeout);
 	memset(opt, 0, sizeof(*opt));
 }

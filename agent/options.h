@@ -26,6 +26,11 @@ struct agent_options {
 	char *connector_url;
 	char *one_time_token_file;
 	char *renew_before;		/* "30%" or a duration such as "7d" */
+	char *module_dirs;		/* colon-separated allow-list of module directories */
+	char *server_key_pin;		/* "sha256//BASE64[;sha256//...]" */
+	char *sync_interval;		/* daemon: duration between configuration calls */
+	char *post_renew_hook;		/* daemon: command run after a renewal */
+	char *hook_timeout;		/* daemon: duration the hook may run */
 	long timeout_seconds;		/* 0: the transport's default */
 	bool json;
 	int verbosity;			/* -1 quiet, 0 normal, 1+ verbose */
@@ -60,6 +65,9 @@ void options_free(struct agent_options *opt);
  * (0 < f < 1) and *seconds is set, the other is 0.
  */
 bool renew_before_parse(const char *text, double *fraction, long *seconds);
+
+/* Parse a duration: whole seconds with a unit, "90s", "10m", "12h", "7d". */
+bool duration_parse(const char *text, long *seconds);
 
 void options_print_usage(void);
 
