@@ -12,16 +12,20 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC ?= cc
+# The warning set and the hardening options of the OpenSSF compiler options
+# guide (2024) that GCC 12 supports. -fstrict-flex-arrays needs GCC 13.
 WARNINGS := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow \
 	-Wpointer-arith -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wnull-dereference -Wimplicit-fallthrough -Wundef -Wconversion \
-	-Wno-sign-conversion
-HARDENING := -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+	-Wno-sign-conversion -Wtrampolines -Wbidi-chars=any \
+	-Werror=format-security -Werror=implicit \
+	-Werror=incompatible-pointer-types -Werror=int-conversion
+HARDENING := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
 	-fstack-clash-protection -fcf-protection=full -fPIE \
 	-ftrivial-auto-var-init=zero -fno-strict-overflow \
-	-fno-delete-null-pointer-checks
+	-fno-strict-aliasing -fno-delete-null-pointer-checks -fexceptions
 HARDENING_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack \
-	-Wl,--as-needed -Wl,--no-copy-dt-needed-entries
+	-Wl,-z,nodlopen -Wl,--as-needed -Wl,--no-copy-dt-needed-entries
 OPTIMIZE ?= -O2 -g
 CFLAGS ?=
 EXTRA_CFLAGS ?=
@@ -38,7 +42,7 @@ endif
 
 LIB_SRCS := $(wildcard common/*.c) $(wildcard pkcs11/*.c) \
 	$(wildcard graphql/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(EXTRA_OBJS)
 MAIN_OBJ := $(BUILD)/agent/main.o
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -54,8 +58,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
 	-D_GNU_SOURCE -DCA_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 
-.PHONY: all setup check check-unit check-integration demo bench install \
-	clean fuzz
+.PHONY: all setup check demo bench install clean fuzz sanitize-build
 
 all: $(PROGRAM)
 
@@ -90,13 +93,25 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The same program and unit tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, for "make check".
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+sanitize-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPTIMIZE="-O1 -g" \
+		EXTRA_CFLAGS="$(EXTRA_CFLAGS) $(SANITIZE_FLAGS)" \
+		EXTRA_OBJS=build-asan/tests/sanitize/dlopen_without_deepbind.o \
+		LDFLAGS="-Wl,--export-dynamic-symbol=dlopen" \
+		build-asan/$(PROGRAM) $(UNIT_BINS:$(BUILD)/%=build-asan/%)
+
 setup:
 	$(Q)sh scripts/setup.sh
 
 check: setup
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS) $(REPLAY_BINS)
-	$(Q)sh tests/run.sh $(BUILD) $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory sanitize-build
+	$(Q)sh tests/run.sh $(BUILD) build-asan
 
 demo: setup
 	$(Q)$(MAKE) --no-print-directory all
@@ -112,6 +127,6 @@ install: all
 	install -m 0644 docs/compass-agent.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf $(BUILD) build-fuzz $(PROGRAM)
+	rm -rf $(BUILD) build-asan build-fuzz $(PROGRAM)
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -1,14 +1,17 @@
 #!/bin/sh
 # Run every suite and print one closing line "N passed, N failed".
 #
-# usage: tests/run.sh BUILD_DIR UNIT_TEST...
+# usage: tests/run.sh BUILD_DIR [SANITIZER_BUILD_DIR]
 #
-# Unit tests (cmocka) print TAP; the integration scripts print TAP-style
-# "ok"/"not ok" lines too. Each line counts as one test.
+# Runs the unit tests, the fuzz corpora, the test Connector's self-test and
+# the integration suites against BUILD_DIR; then, when given, the unit and
+# integration suites again against the AddressSanitizer and
+# UndefinedBehaviorSanitizer build. Unit tests (cmocka) print TAP and the
+# other suites print TAP-style "ok"/"not ok" lines; each line is one test.
 set -u
 
 build=$1
-shift
+sanitizer_build=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 log=$(mktemp -d "${TMPDIR:-/tmp}/compass-agent-check.XXXXXX")
@@ -37,12 +40,34 @@ count() {
 	failed=$((failed + f))
 }
 
+# Unit tests of one build: every test_* program in BUILD/tests.
+run_unit_tests() {
+	label=$1
+	dir=$2
+	for t in "$dir"/tests/test_*; do
+		case $t in *.d) continue ;; esac
+		name=$label$(basename "$t")
+		status=0
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log/$name.out" 2>&1 || status=$?
+		count "$name" "$log/$name.out" "$status"
+	done
+}
+
+# Integration suites with one build of the program.
+run_integration_tests() {
+	label=$1
+	binary=$2
+	for t in "$root"/tests/integration/test_*.sh; do
+		name=$label$(basename "$t" .sh)
+		status=0
+		COMPASS_AGENT_BIN=$binary sh "$t" "$root" >"$log/$name.out" 2>&1 ||
+			status=$?
+		count "$name" "$log/$name.out" "$status"
+	done
+}
+
 echo "== unit tests"
-for t in "$@"; do
-	name=$(basename "$t")
-	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log/$name.out" 2>&1
-	count "$name" "$log/$name.out" $?
-done
+run_unit_tests "" "$build"
 
 echo "== fuzz corpus replay"
 if [ -d "$build/fuzz-replay" ]; then
@@ -62,16 +87,23 @@ if [ -d "$build/fuzz-replay" ]; then
 fi
 
 echo "== test Connector self-test"
+status=0
 bash "$root/tests/compass-mock/selftest.sh" "$log/mock-selftest" \
-	>"$log/mock-selftest.out" 2>&1
-count compass-mock-selftest "$log/mock-selftest.out" $?
+	>"$log/mock-selftest.out" 2>&1 || status=$?
+count compass-mock-selftest "$log/mock-selftest.out" "$status"
 
 echo "== integration tests"
-for t in "$root"/tests/integration/test_*.sh; do
-	name=$(basename "$t" .sh)
-	sh "$t" "$root" >"$log/$name.out" 2>&1
-	count "$name" "$log/$name.out" $?
-done
+run_integration_tests "" "$root/compass-agent"
+
+if [ -n "$sanitizer_build" ]; then
+	LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp"
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	export LSAN_OPTIONS UBSAN_OPTIONS
+	echo "== unit tests, sanitizer build"
+	run_unit_tests "asan:" "$sanitizer_build"
+	echo "== integration tests, sanitizer build"
+	run_integration_tests "asan:" "$sanitizer_build/compass-agent"
+fi
 
 echo
 echo "$passed passed, $failed failed"

@@ -5,7 +5,7 @@
 # in a subshell, so a failed assertion ends only that case.
 
 ROOT=${1:?usage: sh tests/integration/test_X.sh REPO_ROOT}
-AGENT="$ROOT/compass-agent"
+AGENT=${COMPASS_AGENT_BIN:-$ROOT/compass-agent}
 TEST_NUMBER=0
 TEST_FAILED=0
 
