@@ -29,7 +29,9 @@ HARDENING_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack \
 OPTIMIZE ?= -O2 -g
 CFLAGS ?=
 EXTRA_CFLAGS ?=
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DCA_VERSION='"$(VERSION)"' \
+P11_DIRS := -DP11_MODULE_PATH='"$(shell pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null)"' \
+	-DP11_MODULE_CONFIGS='"$(shell pkg-config --variable=p11_module_configs p11-kit-1 2>/dev/null)"'
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DCA_VERSION='"$(VERSION)"' $(P11_DIRS) \
 	$(OPTIMIZE) $(WARNINGS) $(HARDENING) $(PKG_CFLAGS) $(CFLAGS) \
 	$(EXTRA_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(HARDENING_LDFLAGS) $(LDFLAGS)

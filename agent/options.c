@@ -88,6 +88,10 @@ options_print_usage(void)
 "      --renew-before V  renew when less than V of the lifetime is left: a percentage\n"
 "                        (default 30%%) or a duration such as 12h or 7d\n"
 "      --timeout SEC     total time limit of one request in seconds (default 30)\n"
+"      --module-dirs DIRS  colon-separated directories PKCS#11 modules may be loaded\n"
+"                        from (default " "/usr/lib:/usr/lib64:/lib:/lib64:/usr/local/lib" ")\n"
+"      --server-key-pin PIN  accept only Compass servers with this public key:\n"
+"                        sha256//BASE64[;sha256//BASE64...]\n"
 "      --json            print one JSON object on stdout instead of text\n"
 "  -v, --verbose; -q, --quiet; --version; -h, --help\n"
 "\n"
@@ -347,6 +351,33 @@ out:
 	return r;
 }
 
+/* Each ';'-separated entry is "sha256//" and 44 base64 characters. */
+static bool
+server_key_pin_valid(const char *pin)
+{
+	const char *entry = pin;
+
+	for (;;) {
+		const char *end = strchr(entry, ';');
+		size_t len = end != NULL ? (size_t)(end - entry) : strlen(entry);
+		size_t i;
+
+		if (len != 8 + 44 || strncmp(entry, "sha256//", 8) != 0 ||
+		    entry[8 + 43] != '=')
+			return false;
+		for (i = 8; i < 8 + 43; i++) {
+			char c = entry[i];
+
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+				return false;
+		}
+		if (end == NULL)
+			return true;
+		entry = end + 1;
+	}
+}
+
 static enum ca_status
 apply_defaults(struct agent_options *opt, struct ca_error *err)
 {
@@ -369,6 +400,11 @@ apply_defaults(struct agent_options *opt, struct ca_error *err)
 		return ca_error_set(err, CA_ERR_USAGE, "invalid renew-before "
 		    "'%s': expected a percentage such as 30%% or a duration "
 		    "such as 12h or 7d", opt->renew_before);
+	if (opt->server_key_pin != NULL &&
+	    !server_key_pin_valid(opt->server_key_pin))
+		return ca_error_set(err, CA_ERR_USAGE, "invalid server-key-pin "
+		    "'%s': expected sha256// and the base64 of a SHA-256 hash, "
+		    "several separated by ';'", opt->server_key_pin);
 	if (opt->sync_interval != NULL &&
 	    !duration_parse(opt->sync_interval, &seconds))
 		return ca_error_set(err, CA_ERR_USAGE, "invalid sync-interval "

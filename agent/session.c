@@ -64,8 +64,8 @@ agent_open_token(struct agent *agent, struct ca_error *err)
 	if (r != CA_OK)
 		goto out;
 
-	r = token_open(agent->opt.module, agent->opt.token_uri, &agent->token,
-	    err);
+	r = token_open_allowed(agent->opt.module, agent->opt.module_dirs,
+	    agent->opt.token_uri, &agent->token, err);
 	if (r != CA_OK)
 		goto out;
 	log_debug("opened token '%s' (serial %s) with module %s",
@@ -184,6 +184,7 @@ agent_http_options(const struct agent *agent, bool with_client,
 {
 	memset(http, 0, sizeof(*http));
 	http->ca_file = agent->opt.ca_file;
+	http->pinned_public_key = agent->opt.server_key_pin;
 	http->timeout_seconds = agent->opt.timeout_seconds;
 	if (with_client) {
 		http->client_key = agent->client_key;

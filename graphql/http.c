@@ -365,6 +365,12 @@ set_tls_policy(CURL *curl, const struct http_options *options,
 	    NULL)) != CURLE_OK))
 		return setopt_failed(code, "CA file", err);
 
+	/* The pin is checked in addition to the normal verification. */
+	if (options->pinned_public_key != NULL &&
+	    (code = curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY,
+	    options->pinned_public_key)) != CURLE_OK)
+		return setopt_failed(code, "server key pin", err);
+
 	if (credentials->key != NULL &&
 	    ((code = curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION,
 	    install_client_credentials)) != CURLE_OK ||

@@ -35,6 +35,11 @@ struct http_options {
 	EVP_PKEY *client_key;
 	STACK_OF(X509) *client_chain;	/* leaf first, then CA certificates */
 	const char *request_id;		/* x-request-id header, or NULL */
+	/*
+	 * Accept only a server whose public key has one of these SHA-256
+	 * hashes: "sha256//BASE64[;sha256//BASE64...]", or NULL.
+	 */
+	const char *pinned_public_key;
 };
 
 struct http_response {

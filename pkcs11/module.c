@@ -7,6 +7,7 @@
 #include <p11-kit/p11-kit.h>
 
 #include "module.h"
+#include "module_path.h"
 
 /* The message p11-kit left for the last failed call, never NULL. */
 static const char *
@@ -15,18 +16,6 @@ module_p11_kit_message(void)
 	const char *message = p11_kit_message();
 
 	return message != NULL ? message : "no details from p11-kit";
-}
-
-/* Append "'name'" to a comma-separated list in out, escaped. */
-static void
-module_append_name(char *out, size_t out_size, const char *name)
-{
-	char escaped[128];
-	size_t used = strlen(out);
-
-	ca_escape_untrusted(escaped, sizeof(escaped), name, 64);
-	(void)snprintf(out + used, out_size - used, "%s'%s'",
-	    used > 0 ? ", " : "", escaped);
 }
 
 static enum ca_status
@@ -45,56 +34,12 @@ module_load_by_path(const char *path, CK_FUNCTION_LIST **out,
 	return CA_OK;
 }
 
-/*
- * Load every module registered with p11-kit, keep the one called name and
- * release the others.
- */
-static enum ca_status
-module_load_by_name(const char *name, CK_FUNCTION_LIST **out,
-		    struct ca_error *err)
-{
-	CK_FUNCTION_LIST **modules = NULL;
-	CK_FUNCTION_LIST *found = NULL;
-	char candidates[512] = "";
-	char escaped[128];
-	char *module_name;
-	size_t i;
-
-	modules = p11_kit_modules_load(NULL, 0);
-	if (modules == NULL)
-		return ca_error_set(err, CA_ERR_TOKEN,
-		    "loading the p11-kit modules failed: %s",
-		    module_p11_kit_message());
-
-	found = p11_kit_module_for_name(modules, name);
-	for (i = 0; modules[i] != NULL; i++) {
-		if (modules[i] == found)
-			continue;
-		module_name = p11_kit_module_get_name(modules[i]);
-		if (module_name != NULL)
-			module_append_name(candidates, sizeof(candidates),
-			    module_name);
-		free(module_name);
-		p11_kit_module_release(modules[i]);
-	}
-	free(modules);
-
-	if (found == NULL) {
-		ca_escape_untrusted(escaped, sizeof(escaped), name, 64);
-		return ca_error_set(err, CA_ERR_TOKEN,
-		    "no p11-kit module is called '%s' (registered: %s); give "
-		    "--module as an absolute .so path or one of these names",
-		    escaped, candidates[0] != '\0' ? candidates : "none");
-	}
-	*out = found;
-	return CA_OK;
-}
-
 enum ca_status
-module_load(const char *module, CK_FUNCTION_LIST **out, char **path,
-	    struct ca_error *err)
+module_load(const char *module, const char *allowed_dirs,
+	    CK_FUNCTION_LIST **out, char **path, struct ca_error *err)
 {
 	CK_FUNCTION_LIST *loaded = NULL;
+	char *file = NULL, *checked = NULL;
 	enum ca_status r = CA_ERR_INTERNAL;
 	char escaped[256];
 
@@ -113,10 +58,23 @@ module_load(const char *module, CK_FUNCTION_LIST **out, char **path,
 		    "a p11-kit module name", escaped);
 	}
 
-	if (module[0] == '/')
-		r = module_load_by_path(module, &loaded, err);
-	else
-		r = module_load_by_name(module, &loaded, err);
+	/*
+	 * A module name is resolved to its file without loading anything,
+	 * so that the file is checked before any code of it runs.
+	 */
+	if (module[0] == '/') {
+		file = strdup(module);
+		r = file != NULL ? CA_OK : ca_error_set(err, CA_ERR_INTERNAL,
+		    "out of memory");
+	} else {
+		r = module_resolve_name(module, &file, err);
+	}
+	if (r != CA_OK)
+		goto out;
+	r = module_check_path(file, allowed_dirs, &checked, err);
+	if (r != CA_OK)
+		goto out;
+	r = module_load_by_path(checked, &loaded, err);
 	if (r != CA_OK)
 		goto out;
 
@@ -138,5 +96,7 @@ module_load(const char *module, CK_FUNCTION_LIST **out, char **path,
 out:
 	if (loaded != NULL)
 		p11_kit_module_release(loaded);
+	free(file);
+	free(checked);
 	return r;
 }

@@ -161,6 +161,13 @@ enum ca_status
 token_open(const char *module, const char *uri, struct token **out,
 	   struct ca_error *err)
 {
+	return token_open_allowed(module, NULL, uri, out, err);
+}
+
+enum ca_status
+token_open_allowed(const char *module, const char *module_dirs,
+		   const char *uri, struct token **out, struct ca_error *err)
+{
 	struct token *token = NULL;
 	P11KitUri *parsed = NULL;
 	enum ca_status r = CA_ERR_INTERNAL;
@@ -171,7 +178,7 @@ token_open(const char *module, const char *uri, struct token **out,
 		*out = NULL;
 	if (module == NULL || uri == NULL || out == NULL)
 		return ca_error_set(err, CA_ERR_INTERNAL,
-		    "token_open: missing argument");
+		    "token_open_allowed: missing argument");
 
 	if ((r = token_parse_uri(uri, &parsed, err)) != CA_OK)
 		goto out;
@@ -180,8 +187,8 @@ token_open(const char *module, const char *uri, struct token **out,
 		goto out;
 	}
 
-	if ((r = module_load(module, &token->module, &token->module_path,
-	    err)) != CA_OK)
+	if ((r = module_load(module, module_dirs, &token->module,
+	    &token->module_path, err)) != CA_OK)
 		goto out;
 	rv = p11_kit_module_initialize(token->module);
 	if (rv != CKR_OK) {

@@ -53,12 +53,24 @@ struct token;
  * Load the module and open a read-write session on the one token that uri
  * matches. module is an absolute path of a .so or a p11-kit module name.
  * uri is an RFC 7512 PKCS#11 URI; its token attributes select the token
- * (pin-source and other query attributes are ignored here). No match, or
+ * (pin-source and other query attributes are ignored here). The module is
+ * loaded only from the system library directories. No match, or
  * more than one, is CA_ERR_TOKEN with the candidates' labels in the message.
  * On success the caller owns *out and releases it with token_close().
  */
 enum ca_status token_open(const char *module, const char *uri,
 			  struct token **out, struct ca_error *err) CA_WARN_UNUSED;
+
+/*
+ * As token_open(), loading the module only from module_dirs, a
+ * colon-separated list of directories (NULL: the system library
+ * directories). The module file, its real location after symbolic links,
+ * and every directory above it are checked before it is loaded; a module
+ * outside the list, or one that other users can change, is CA_ERR_USAGE.
+ */
+enum ca_status token_open_allowed(const char *module, const char *module_dirs,
+				  const char *uri, struct token **out,
+				  struct ca_error *err) CA_WARN_UNUSED;
 
 /* Log out, close the session and release the module. NULL is accepted. */
 void token_close(struct token *token);
