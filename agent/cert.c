@@ -222,7 +222,7 @@ check_leaf(X509 *leaf, const struct cert_expectation *expect,
 	r = cert_public_key_der(leaf, &der, &der_len, err);
 	if (r != CA_OK)
 		return r;
-	if (der_len != expect->public_key_der_len ||
+	if (der == NULL || der_len != expect->public_key_der_len ||
 	    memcmp(der, expect->public_key_der, der_len) != 0) {
 		OPENSSL_free(der);
 		return ca_error_set(err, CA_ERR_REJECTED, "the issued "

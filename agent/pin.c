@@ -92,14 +92,35 @@ pin_from_env(const char *name, struct secret **out, struct ca_error *err)
 	return CA_OK;
 }
 
+/* Write all of text to fd; the prompt is best effort. */
+static void
+write_text(int fd, const char *text)
+{
+	size_t done = 0, len = strlen(text);
+
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t)n;
+	}
+}
+
+/*
+ * Ask on the terminal with echo off. Plain read(2) and write(2) keep the
+ * PIN out of stdio buffers.
+ */
 static enum ca_status
 pin_from_prompt(const char *token_label, struct secret **out,
 		struct ca_error *err)
 {
 	struct termios saved, quiet;
 	struct secret *pin = NULL;
-	FILE *tty = NULL;
-	int fd = -1, echo_off = 0, c;
+	char prompt[512];
+	int fd = -1, echo_off = 0;
 	enum ca_status r = CA_ERR_PIN;
 
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -109,21 +130,11 @@ pin_from_prompt(const char *token_label, struct secret **out,
 		    "env:NAME");
 		goto out;
 	}
-	tty = fdopen(fd, "r+");
-	if (tty == NULL) {
-		r = ca_error_set(err, CA_ERR_PIN, "cannot open the terminal: %s",
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	/* Unbuffered, so that no copy of the PIN stays in a stdio buffer. */
-	setvbuf(tty, NULL, _IONBF, 0);
-
-	if (tcgetattr(fileno(tty), &saved) == 0) {
+	if (tcgetattr(fd, &saved) == 0) {
 		quiet = saved;
 		quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
-		if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0)
+		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
 			echo_off = 1;
 	}
 	if (!echo_off) {
@@ -132,31 +143,43 @@ pin_from_prompt(const char *token_label, struct secret **out,
 		goto out;
 	}
 
-	(void)fprintf(tty, "PIN for token '%s': ", token_label);
 	pin = secret_new(SECRET_MAX);
 	if (pin == NULL) {
 		r = ca_error_set(err, CA_ERR_INTERNAL, "cannot allocate memory "
 		    "for the PIN");
 		goto out;
 	}
-	while ((c = fgetc(tty)) != EOF && c != '\n') {
+	(void)snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+	    token_label);
+	write_text(fd, prompt);
+	for (;;) {
+		char c;
+		ssize_t n = read(fd, &c, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = ca_error_set(err, CA_ERR_PIN, "cannot read the PIN "
+			    "from the terminal: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0 || c == '\n')
+			break;
 		if (pin->len >= SECRET_MAX) {
 			r = ca_error_set(err, CA_ERR_PIN, "PIN longer than %d "
 			    "bytes", SECRET_MAX);
 			goto out;
 		}
-		pin->data[pin->len++] = (char)c;
+		pin->data[pin->len++] = c;
 	}
 	pin->data[pin->len] = '\0';
-	(void)fputc('\n', tty);
+	write_text(fd, "\n");
 	*out = pin;
 	pin = NULL;
 	r = CA_OK;
 out:
 	if (echo_off)
-		(void)tcsetattr(fileno(tty), TCSAFLUSH, &saved);
-	if (tty != NULL)
-		(void)fclose(tty);
+		(void)tcsetattr(fd, TCSAFLUSH, &saved);
 	if (fd >= 0)
 		(void)close(fd);
 	secret_free(pin);

@@ -416,8 +416,13 @@ map_pem_field(const cJSON *result, const char *name, const char *path,
 	*pem_out = NULL;
 
 	if ((r = get_text(result, name, path, PEM_BASE64_MAX,
-	    TEXT_PRINTABLE, &text, err)) != CA_OK ||
-	    (r = base64_decode(text, strlen(text), path, &pem, &pem_len,
+	    TEXT_PRINTABLE, &text, err)) != CA_OK)
+		goto out;
+	if (text == NULL) {
+		r = ca_error_set(err, CA_ERR_INTERNAL, "%s: no text", path);
+		goto out;
+	}
+	if ((r = base64_decode(text, strlen(text), path, &pem, &pem_len,
 	    err)) != CA_OK)
 		goto out;
 

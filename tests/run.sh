@@ -69,6 +69,12 @@ run_integration_tests() {
 echo "== unit tests"
 run_unit_tests "" "$build"
 
+echo "== static analysis"
+status=0
+sh "$root/tests/static_analysis.sh" "$root" >"$log/analysis.out" 2>&1 ||
+	status=$?
+count static-analysis "$log/analysis.out" "$status"
+
 echo "== fuzz corpus replay"
 if [ -d "$build/fuzz-replay" ]; then
 	for r in "$build"/fuzz-replay/replay_*; do

@@ -112,6 +112,21 @@ case_token_uri_matching_nothing_lists_tokens() {
 	expect_equal "$(log_lines)" 0 "Connector requests"
 }
 
+case_pin_prompt_does_not_echo() {
+	issue_token token "$WORK/ott"
+	expect_exit 0 agent connect --connector-url "$(connect_url)" \
+		--one-time-token-file "$WORK/ott"
+	pin=$(cat "$PIN_FILE")
+	# script(1) gives the agent a terminal; the PIN is typed after a pause.
+	(sleep 2; printf '%s\n' "$pin") | script -q -e -c "'$AGENT' \
+		--module '$MODULE' --token '$TOKEN_URI' --pin-source prompt \
+		--state-dir '$STATE' status" /dev/null > "$WORK/tty.out" 2>&1 ||
+		fail "status with a prompted PIN failed: $(cat "$WORK/tty.out")"
+	expect_contains "$WORK/tty.out" "PIN for token 'compass'"
+	expect_contains "$WORK/tty.out" "never extractable yes"
+	expect_not_contains "$WORK/tty.out" "$pin"
+}
+
 case_pin_file_readable_by_others_rejected() {
 	chmod 644 "$PIN_FILE"
 	issue_token token "$WORK/ott"
@@ -206,6 +221,7 @@ run_case "system CA not in --ca-file exits 5" case_system_ca_not_in_ca_file_exit
 run_case "wrong PIN: exit 4, one C_Login" case_wrong_pin_one_login_attempt
 run_case "module by p11-kit name" case_module_by_p11_kit_name
 run_case "unmatched token URI lists tokens" case_token_uri_matching_nothing_lists_tokens
+run_case "PIN prompt does not echo" case_pin_prompt_does_not_echo
 run_case "PIN file readable by others rejected" case_pin_file_readable_by_others_rejected
 run_case "secrets absent from files, output, argv" case_secrets_absent_from_files_output_argv
 run_case "state directory is private" case_state_dir_is_private
