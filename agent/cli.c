@@ -1,4 +1,7 @@
 /* Process set-up, command dispatch, result output and exit codes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -56,7 +60,9 @@ harden_process(void)
 	size_t i;
 
 	(void)umask(077);
+	/* No core dumps, no ptrace by other users, no setuid gains. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	(void)setrlimit(RLIMIT_CORE, &no_core);
 	(void)signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < sizeof(ignored_environment) /
@@ -64,6 +70,80 @@ harden_process(void)
 		(void)unsetenv(ignored_environment[i]);
 	/* Later LOAD_CONFIG requests (libcurl makes one) do nothing. */
 	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+}
+
+/*
+ * Close every descriptor inherited beyond stdin, stdout and stderr, except
+ * the one that --pin-source fd:N names, so that nothing a parent left open
+ * leaks into the token module or a hook. Missing standard descriptors are
+ * opened on /dev/null, so that no file is ever written through them by
+ * accident.
+ */
+static enum ca_status
+close_inherited_descriptors(const struct agent_options *opt,
+			    struct ca_error *err)
+{
+	long keep = -1;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return ca_error_set(err, CA_ERR_INTERNAL, "cannot open "
+			    "/dev/null for descriptor %d", fd);
+	}
+	if (opt->pin_source != NULL && strncmp(opt->pin_source, "fd:", 3) == 0) {
+		char *end = NULL;
+
+		keep = strtol(opt->pin_source + 3, &end, 10);
+		if (end == opt->pin_source + 3 || *end != '\0' || keep < 3 ||
+		    keep > INT_MAX - 1)
+			keep = -1;
+	}
+	if (keep < 0)
+		return close_range(3, ~0U, 0) == 0 ? CA_OK : ca_error_set(err,
+		    CA_ERR_INTERNAL, "close_range failed: %s", strerror(errno));
+	if ((keep > 3 && close_range(3, (unsigned int)keep - 1, 0) != 0) ||
+	    close_range((unsigned int)keep + 1, ~0U, 0) != 0)
+		return ca_error_set(err, CA_ERR_INTERNAL, "close_range failed: "
+		    "%s", strerror(errno));
+	return CA_OK;
+}
+
+/* Check files named by options early, so that a typo is a usage error. */
+static enum ca_status
+check_option_files(const struct agent_options *opt, struct ca_error *err)
+{
+	struct stat st;
+
+	if (opt->ca_file != NULL && (stat(opt->ca_file, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || access(opt->ca_file, R_OK) != 0))
+		return ca_error_set(err, CA_ERR_USAGE, "--ca-file %s is not a "
+		    "readable file; give the PEM file of the CAs that issue "
+		    "the Compass servers' certificates", opt->ca_file);
+	return CA_OK;
+}
+
+/*
+ * The Connector reports a revoked or expired client certificate only as a
+ * GraphQL error message. Such a rejection of a certificate-secured call
+ * means that only a new one-time token helps, which is what exit code 7
+ * tells scripts.
+ * NOTE: this matches the message text ("revoked", "expired"), because
+ * Compass sends no machine-readable error codes.
+ */
+static enum ca_status
+classify_rejection(const struct agent_options *opt, enum ca_status r,
+		   struct ca_error *err)
+{
+	if (r != CA_ERR_REJECTED || strcmp(opt->command, "connect") == 0)
+		return r;
+	if (strcasestr(err->message, "revoked") == NULL &&
+	    strcasestr(err->message, "expired") == NULL)
+		return r;
+	err->status = CA_ERR_EXPIRED;
+	return ca_error_prefix(err, "the certificate is no longer accepted; "
+	    "connect again with a new one-time token");
 }
 
 static enum ca_status
@@ -130,6 +210,9 @@ agent_main(int argc, char **argv)
 	r = options_parse(argc, argv, &agent.opt, &exit_now, &err);
 	if (r != CA_OK || exit_now)
 		goto out;
+	r = close_inherited_descriptors(&agent.opt, &err);
+	if (r != CA_OK)
+		goto out;
 	if (agent.opt.verbosity < 0)
 		log_set_level(LOG_LEVEL_WARNING);
 	else if (agent.opt.verbosity > 0)
@@ -146,11 +229,15 @@ agent_main(int argc, char **argv)
 	r = check_command_options(&agent.opt, commands[i].takes, &err);
 	if (r != CA_OK)
 		goto out;
+	r = check_option_files(&agent.opt, &err);
+	if (r != CA_OK)
+		goto out;
 
 	r = http_global_init(&err);
 	if (r != CA_OK)
 		goto out;
 	r = commands[i].run(&agent, result, &err);
+	r = classify_rejection(&agent.opt, r, &err);
 	http_global_cleanup();
 out:
 	if (r != CA_OK)

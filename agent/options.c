@@ -295,6 +295,7 @@ options_read_config(const char *path, bool must_exist,
 		    struct agent_options *opt, struct ca_error *err)
 {
 	struct config_context ctx;
+	struct stat st;
 	FILE *f;
 	int line;
 	enum ca_status r = CA_ERR_USAGE;
@@ -310,6 +311,16 @@ options_read_config(const char *path, bool must_exist,
 			return CA_OK;
 		return ca_error_set(err, CA_ERR_USAGE, "cannot open config file "
 		    "%s: %s", path, strerror(errno));
+	}
+	/* The file chooses the module that is loaded; others must not. */
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		(void)fclose(f);
+		return ca_error_set(err, CA_ERR_USAGE, "config file %s must be "
+		    "a regular file owned by root or uid %u that group and "
+		    "others cannot write; run 'chmod go-w %s'", path,
+		    (unsigned int)geteuid(), path);
 	}
 	ca_error_clear(err);
 	line = ini_parse_file(f, config_handler, &ctx);

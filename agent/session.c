@@ -9,6 +9,7 @@
 #include "cert.h"
 #include "log.h"
 #include "pin.h"
+#include "pin_rejection.h"
 #include "session.h"
 
 /* chain.pem holds a leaf and its CA; anything this large is not ours. */
@@ -72,12 +73,23 @@ agent_open_token(struct agent *agent, struct ca_error *err)
 	    token_label(agent->token), token_serial(agent->token),
 	    token_module_path(agent->token));
 
+	if (agent->dir_open) {
+		r = pin_rejection_check(&agent->dir, source,
+		    token_serial(agent->token), err);
+		if (r != CA_OK)
+			goto out;
+	}
 	r = pin_read(source, token_label(agent->token), &pin, err);
 	if (r != CA_OK)
 		goto out;
 	r = token_login(agent->token, pin, err);
+	if (r == CA_ERR_PIN && agent->dir_open)
+		pin_rejection_record(&agent->dir, source,
+		    token_serial(agent->token));
 	if (r != CA_OK)
 		goto out;
+	if (agent->dir_open)
+		pin_rejection_clear(&agent->dir);
 
 	memset(&provider_opts, 0, sizeof(provider_opts));
 	provider_opts.module_path = token_module_path(agent->token);

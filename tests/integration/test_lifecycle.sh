@@ -188,6 +188,26 @@ case_ec_keys_work_end_to_end() {
 	expect_exit 0 agent config
 }
 
+case_server_side_revocation_exits_7() {
+	connect_fresh
+	# Another copy of the state revokes the certificate at the Connector,
+	# so the local state still says connected.
+	cp -a "$STATE" "$WORK/copy"
+	expect_exit 0 "$AGENT" --module "$MODULE" --token "$TOKEN_URI" \
+		--pin-source "file:$PIN_FILE" --ca-file "$CA_FILE" \
+		--state-dir "$WORK/copy" revoke --yes
+	expect_exit 7 agent config
+	expect_contains "$WORK/err" "new one-time token"
+	expect_exit 7 agent renew --force
+	expect_exit 0 agent status
+}
+
+case_missing_ca_file_exits_2() {
+	expect_exit 2 "$AGENT" --ca-file "$WORK/no-such-ca.pem" \
+		--state-dir "$STATE" status
+	expect_contains "$WORK/err" "no-such-ca.pem"
+}
+
 run_case "full lifecycle on a fresh token" case_full_lifecycle
 run_case "connector log shows token flow" case_connector_log_shows_token_flow
 run_case "token holds one protected key" case_token_holds_one_protected_key
@@ -197,4 +217,6 @@ run_case "status and config JSON fields" case_status_json_fields
 run_case "renew when not due does nothing" case_renew_not_due_does_nothing
 run_case "connect with every token form" case_connect_with_each_token_form
 run_case "EC key connects and renews" case_ec_keys_work_end_to_end
+run_case "server-side revocation exits 7" case_server_side_revocation_exits_7
+run_case "missing CA file exits 2" case_missing_ca_file_exits_2
 finish

@@ -86,6 +86,39 @@ case_wrong_pin_one_login_attempt() {
 	expect_equal "$(log_lines)" 0 "Connector requests"
 }
 
+case_rejected_pin_file_not_retried() {
+	spy=/usr/lib/x86_64-linux-gnu/pkcs11-spy.so
+	echo "wrong-pin" > "$WORK/pin"
+	chmod 600 "$WORK/pin"
+	issue_token token "$WORK/ott"
+	run_with_spy() {
+		rm -f "$WORK/spy.log"
+		got=0
+		PKCS11SPY="$MODULE" PKCS11SPY_OUTPUT="$WORK/spy.log" "$AGENT" \
+			--module "$spy" --token "$TOKEN_URI" \
+			--pin-source "file:$WORK/pin" --ca-file "$CA_FILE" \
+			--state-dir "$STATE" connect \
+			--connector-url "$(connect_url)" \
+			--one-time-token-file "$WORK/ott" > "$WORK/out" \
+			2> "$WORK/err" || got=$?
+		logins=$(grep -c '^[0-9]*: C_Login' "$WORK/spy.log" || true)
+	}
+	run_with_spy
+	expect_equal "$got" 4 "first run"
+	expect_equal "$logins" 1 "C_Login calls in the first run"
+	# A later run, as from a timer, does not try the same file again.
+	run_with_spy
+	expect_equal "$got" 4 "second run"
+	expect_equal "$logins" 0 "C_Login calls in the second run"
+	expect_contains "$WORK/err" "has not changed"
+	# Any change to the file allows one new attempt.
+	cp "$PIN_FILE" "$WORK/pin"
+	run_with_spy
+	expect_equal "$got" 0 "run after the PIN file was corrected"
+	expect_equal "$logins" 1 "C_Login calls after the correction"
+	[ ! -e "$STATE/pin-rejected" ] || fail "the rejection record remains"
+}
+
 case_module_by_p11_kit_name() {
 	# Debian's softhsm2 package registers the module as "softhsm2".
 	issue_token token "$WORK/ott"
@@ -182,6 +215,35 @@ case_secrets_absent_from_files_output_argv() {
 	grep -q -F "$ott" "$WORK/ott" || fail "the test lost its token"
 }
 
+case_process_hardened_at_runtime() {
+	issue_token token "$WORK/ott"
+	admin /admin/fault '{"mode":"slow-body","count":1,"endpoint":"token"}' \
+		> /dev/null
+	# Descriptor 7 is an inherited leftover; 8 carries the PIN.
+	"$AGENT" --module "$MODULE" --token "$TOKEN_URI" --pin-source fd:8 \
+		--ca-file "$CA_FILE" --state-dir "$STATE" --timeout 8 connect \
+		--connector-url "$(connect_url)" --one-time-token-file "$WORK/ott" \
+		> "$WORK/out" 2> "$WORK/err" 7< "$CA_FILE" 8< "$PIN_FILE" &
+	pid=$!
+	sleep 3
+	kill -0 "$pid" || fail "the agent ended early: $(cat "$WORK/err")"
+	grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" ||
+		fail "no_new_privs is not set"
+	grep -q '^Umask:[[:space:]]*0077' "/proc/$pid/status" ||
+		fail "umask is not 077"
+	grep -q '^Max core file size[[:space:]]*0[[:space:]]*0' \
+		"/proc/$pid/limits" || fail "core dumps are not disabled"
+	# The agent reuses descriptor numbers, so look at what they point to.
+	for fd in "/proc/$pid"/fd/*; do
+		target=$(readlink "$fd" || true)
+		[ "$target" != "$(readlink -f "$CA_FILE")" ] ||
+			fail "the inherited descriptor is still open as $fd"
+		[ "$target" != "$(readlink -f "$PIN_FILE")" ] ||
+			fail "the PIN descriptor is still open as $fd"
+	done
+	wait "$pid" || true
+}
+
 case_state_dir_is_private() {
 	issue_token token "$WORK/ott"
 	expect_exit 0 agent connect --connector-url "$(connect_url)" \
@@ -219,11 +281,13 @@ run_case "used one-time token exits 6" case_used_token_exits_6
 run_case "server from other CA exits 5" case_server_from_other_ca_exits_5
 run_case "system CA not in --ca-file exits 5" case_system_ca_not_in_ca_file_exits_5
 run_case "wrong PIN: exit 4, one C_Login" case_wrong_pin_one_login_attempt
+run_case "rejected PIN file not retried" case_rejected_pin_file_not_retried
 run_case "module by p11-kit name" case_module_by_p11_kit_name
 run_case "unmatched token URI lists tokens" case_token_uri_matching_nothing_lists_tokens
 run_case "PIN prompt does not echo" case_pin_prompt_does_not_echo
 run_case "PIN file readable by others rejected" case_pin_file_readable_by_others_rejected
 run_case "secrets absent from files, output, argv" case_secrets_absent_from_files_output_argv
+run_case "process hardened at runtime" case_process_hardened_at_runtime
 run_case "state directory is private" case_state_dir_is_private
 run_case "second instance exits 8" case_second_instance_exits_8
 run_case "http URL refused with exit 5" case_http_url_refused_exits_5

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -159,6 +160,13 @@ usage_errors_rejected(void **state)
 	    config_path, "--renew-before", "0%", "status"), CA_ERR_USAGE);
 	assert_non_null(strstr(err.message, "0%"));
 	options_free(&opt);
+
+	assert_int_equal(chmod(config_path, 0666), 0);
+	assert_int_equal(parse(&opt, &err, 4, "compass-agent", "-c",
+	    config_path, "status"), CA_ERR_USAGE);
+	assert_non_null(strstr(err.message, "chmod go-w"));
+	options_free(&opt);
+	assert_int_equal(chmod(config_path, 0600), 0);
 
 	assert_int_equal(parse(&opt, &err, 4, "compass-agent", "-c",
 	    "/nonexistent/agent.conf", "status"), CA_ERR_USAGE);
