@@ -138,6 +138,9 @@ classify_rejection(const struct agent_options *opt, enum ca_status r,
 {
 	if (r != CA_ERR_REJECTED || strcmp(opt->command, "connect") == 0)
 		return r;
+	/* Only the Connector's errors[], not a failed check of our own. */
+	if (strstr(err->message, "Compass rejected ") == NULL)
+		return r;
 	if (strcasestr(err->message, "revoked") == NULL &&
 	    strcasestr(err->message, "expired") == NULL)
 		return r;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../graphql/connector.h"
+#include "../graphql/url.h"
 #include "commands.h"
 #include "enroll.h"
 #include "log.h"
@@ -38,11 +39,17 @@ choose_key_type(const struct agent *agent, const char *algorithm,
 	return CA_OK;
 }
 
-/* The Connector URL: --connector-url, else the one in the token file. */
+/*
+ * The Connector URL: --connector-url, else the one in the token file. URLs
+ * appear in messages only through url_redact, which drops a password.
+ */
 static enum ca_status
 choose_connector_url(const struct agent *agent, const struct onetime_token *ott,
 		     const char **url, struct ca_error *err)
 {
+	char shown[URL_SHOWN_SIZE], shown_other[URL_SHOWN_SIZE];
+	enum ca_status r;
+
 	*url = agent->opt.connector_url;
 	if (*url == NULL)
 		*url = ott->connector_url;
@@ -50,14 +57,28 @@ choose_connector_url(const struct agent *agent, const struct onetime_token *ott,
 		return ca_error_set(err, CA_ERR_USAGE, "no Connector URL: pass "
 		    "--connector-url, or give the Director's raw or rawEncoded "
 		    "token, which contains it");
-	if (agent->opt.connector_url != NULL && ott->connector_url != NULL &&
-	    strcmp(agent->opt.connector_url, ott->connector_url) != 0)
-		log_warning("--connector-url %s differs from the URL in the "
-		    "one-time token file (%s); using --connector-url",
-		    agent->opt.connector_url, ott->connector_url);
+
+	url_redact(shown, *url);
 	if (strncmp(*url, "https://", 8) != 0)
 		return ca_error_set(err, CA_ERR_NETWORK, "Connector URL '%s' "
-		    "does not use https; only https is allowed", *url);
+		    "does not use https; only https is allowed", shown);
+	/*
+	 * Checked before anything is sent, because libcurl would send a user
+	 * name or password as an Authorization header.
+	 */
+	r = url_check(*url, agent->opt.connector_url != NULL ?
+	    "--connector-url" : "the Connector URL in the one-time token file",
+	    CA_ERR_USAGE, err);
+	if (r != CA_OK)
+		return r;
+
+	if (agent->opt.connector_url != NULL && ott->connector_url != NULL &&
+	    strcmp(agent->opt.connector_url, ott->connector_url) != 0) {
+		url_redact(shown_other, ott->connector_url);
+		log_warning("--connector-url %s differs from the URL in the "
+		    "one-time token file (%s); using --connector-url",
+		    shown, shown_other);
+	}
 	return CA_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -42,19 +43,41 @@ wipe_json_string(cJSON *item)
 		explicit_bzero(item->valuestring, strlen(item->valuestring));
 }
 
+/*
+ * Parse the raw JSON form. *is_object_out is set when text starts with a
+ * whole JSON object, even if it is then rejected, so that a caller can tell
+ * a broken JSON form from text that is no JSON at all.
+ */
 static enum ca_status
 parse_json_form(const char *text, size_t len, const char *what,
-		struct onetime_token *out, struct ca_error *err)
+		struct onetime_token *out, bool *is_object_out,
+		struct ca_error *err)
 {
 	cJSON *root = NULL, *token, *url;
+	const char *end = NULL;
 	enum ca_status r = CA_ERR_USAGE;
 
-	root = cJSON_ParseWithLength(text, len);
+	*is_object_out = false;
+
+	/*
+	 * cJSON's require_null_terminated check fails whenever the value
+	 * ends exactly at len, so the bytes after the value are checked here.
+	 */
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root == NULL || !cJSON_IsObject(root)) {
 		ca_error_set(err, CA_ERR_USAGE, "%s is not valid JSON; expected "
 		    "the raw token, or the Director's raw or rawEncoded form",
 		    what);
 		goto out;
+	}
+	*is_object_out = true;
+	for (; end != NULL && end < text + len; end++) {
+		if (!is_space(*end)) {
+			ca_error_set(err, CA_ERR_USAGE, "%s has data after the "
+			    "JSON object; save only the Director's raw or "
+			    "rawEncoded form in it", what);
+			goto out;
+		}
 	}
 	token = cJSON_GetObjectItemCaseSensitive(root, "token");
 	url = cJSON_GetObjectItemCaseSensitive(root, "connectorURL");
@@ -105,6 +128,7 @@ onetime_token_parse(const char *text, size_t len, const char *what,
 	unsigned char *decoded = NULL;
 	size_t decoded_len = 0;
 	struct ca_error ignored;
+	bool is_object = false;
 	enum ca_status r = CA_ERR_USAGE;
 
 	memset(out, 0, sizeof(*out));
@@ -123,20 +147,21 @@ onetime_token_parse(const char *text, size_t len, const char *what,
 
 	/* The raw JSON form. */
 	if (text[0] == '{') {
-		r = parse_json_form(text, len, what, out, err);
+		r = parse_json_form(text, len, what, out, &is_object, err);
 		goto out;
 	}
 
 	/*
 	 * The rawEncoded form: base64 of the JSON form. A raw token can be
-	 * valid base64 too, so only a decoded JSON object counts.
+	 * valid base64 too, so only a decoded JSON object counts, but a
+	 * decoded object that is then rejected is an error, not a raw token.
 	 */
 	if (base64_decode(text, len, what, &decoded, &decoded_len,
-	    &ignored) == CA_OK && decoded_len > 0 && decoded[0] == '{' &&
-	    parse_json_form((const char *)decoded, decoded_len, what, out,
-	    &ignored) == CA_OK) {
-		r = CA_OK;
-		goto out;
+	    &ignored) == CA_OK && decoded_len > 0 && decoded[0] == '{') {
+		r = parse_json_form((const char *)decoded, decoded_len, what,
+		    out, &is_object, err);
+		if (r == CA_OK || is_object)
+			goto out;
 	}
 
 	/* The raw token. */
@@ -161,6 +186,54 @@ out:
 	return r;
 }
 
+/*
+ * Open path for reading if it is a regular file. O_NONBLOCK keeps open(2)
+ * from waiting for a writer when path is a FIFO; it is cleared again before
+ * the file is read.
+ */
+static enum ca_status
+open_regular_file(const char *path, const char *what, int *fd_out,
+		  struct ca_error *err)
+{
+	struct stat st;
+	int fd = -1, flags;
+	enum ca_status r = CA_ERR_USAGE;
+
+	*fd_out = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = ca_error_set(err, CA_ERR_USAGE, "cannot open %s: %s; "
+		    "check --one-time-token-file", what, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = ca_error_set(err, CA_ERR_USAGE, "cannot stat %s: %s", what,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file; "
+		    "save the one-time token in a file, or pass - to read it "
+		    "from standard input", what);
+		goto out;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		r = ca_error_set(err, CA_ERR_INTERNAL, "cannot clear O_NONBLOCK "
+		    "on %s: %s", what, strerror(errno));
+		goto out;
+	}
+
+	*fd_out = fd;
+	fd = -1;
+	r = CA_OK;
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	return r;
+}
+
 enum ca_status
 onetime_token_read(const char *path, struct onetime_token *out,
 		   struct ca_error *err)
@@ -177,13 +250,9 @@ onetime_token_read(const char *path, struct onetime_token *out,
 		fd = STDIN_FILENO;
 	} else {
 		(void)snprintf(what, sizeof(what), "one-time token file %s", path);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
-			r = ca_error_set(err, CA_ERR_USAGE, "cannot open %s: %s; "
-			    "check --one-time-token-file", what,
-			    strerror(errno));
+		r = open_regular_file(path, what, &fd, err);
+		if (r != CA_OK)
 			goto out;
-		}
 	}
 
 	content = secret_read_fd(fd, what, err);

@@ -16,11 +16,12 @@ pin_from_file(const char *path, struct secret **out, struct ca_error *err)
 {
 	struct stat st;
 	char what[PATH_MAX + 32];
-	int fd;
+	int fd, flags;
 	enum ca_status r = CA_ERR_USAGE;
 
 	(void)snprintf(what, sizeof(what), "PIN file %s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: open(2) of a FIFO would wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		return ca_error_set(err, CA_ERR_PIN, "cannot open %s: %s; "
 		    "check --pin-source", what, strerror(errno));
@@ -31,14 +32,21 @@ pin_from_file(const char *path, struct secret **out, struct ca_error *err)
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file",
-		    what);
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file; "
+		    "give a file that contains only the PIN, or pass a pipe "
+		    "with --pin-source fd:N", what);
 		goto out;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		r = ca_error_set(err, CA_ERR_USAGE, "%s is accessible by group "
 		    "or others (mode %04o); run 'chmod 600 %s'", what,
 		    (unsigned int)(st.st_mode & 07777), path);
+		goto out;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		r = ca_error_set(err, CA_ERR_INTERNAL, "cannot clear O_NONBLOCK "
+		    "on %s: %s", what, strerror(errno));
 		goto out;
 	}
 	*out = secret_read_fd(fd, what, err);

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 #include "../common/base64.h"
 #include "connector.h"
+#include "url.h"
 
 /* Maximum length of a subject or URL from the Connector. */
 #define TEXT_FIELD_MAX 2048
@@ -256,11 +256,14 @@ get_text(const cJSON *parent, const char *name, const char *path,
 	return CA_OK;
 }
 
+/*
+ * Find the URL parent.name: https, parseable, and without a user name or
+ * password, so that the state file never stores credentials in a URL.
+ */
 static enum ca_status
 get_https_url(const cJSON *parent, const char *name, const char *path,
 	      char **url_out, struct ca_error *err)
 {
-	char shown[SHOWN_TEXT_SIZE];
 	const char *url;
 	enum ca_status r;
 
@@ -268,12 +271,8 @@ get_https_url(const cJSON *parent, const char *name, const char *path,
 	if ((r = get_text(parent, name, path, TEXT_FIELD_MAX,
 	    TEXT_VISIBLE_ASCII, &url, err)) != CA_OK)
 		return r;
-	if (strncasecmp(url, "https://", 8) != 0) {
-		ca_escape_untrusted(shown, sizeof(shown), url,
-		    ERROR_MESSAGE_SHOWN);
-		return ca_error_set(err, CA_ERR_NETWORK,
-		    "%s is not an https URL: %s", path, shown);
-	}
+	if ((r = url_check(url, path, CA_ERR_NETWORK, err)) != CA_OK)
+		return r;
 	*url_out = strdup(url);
 	if (*url_out == NULL)
 		return ca_error_set(err, CA_ERR_INTERNAL,

@@ -13,13 +13,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "http.h"
+#include "url.h"
 
 #ifndef CA_VERSION
 #define CA_VERSION "unknown"
@@ -194,12 +194,6 @@ is_visible_ascii(const char *text, size_t len)
 	return 1;
 }
 
-static int
-url_is_https(const char *url)
-{
-	return strncasecmp(url, "https://", 8) == 0;
-}
-
 /*
  * Append "Connector-Token: <token>". The header text is built in a secret
  * buffer, and header_list_free wipes libcurl's copy in the list.
@@ -339,6 +333,8 @@ set_tls_policy(CURL *curl, const struct http_options *options,
 	    "https")) != CURLE_OK ||
 	    (code = curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION,
 	    0L)) != CURLE_OK ||
+	    (code = curl_easy_setopt(curl, CURLOPT_DISALLOW_USERNAME_IN_URL,
+	    1L)) != CURLE_OK ||
 	    (code = curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER,
 	    1L)) != CURLE_OK ||
 	    (code = curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST,
@@ -485,14 +481,19 @@ map_curl_failure(CURLcode code, const struct body_buffer *body,
 
 static enum ca_status
 check_options(const struct http_options *options, const char *url,
-	      const char *body, const char *shown_url, struct ca_error *err)
+	      const char *body, struct ca_error *err)
 {
+	enum ca_status r;
+
 	if (url == NULL || body == NULL)
 		return ca_error_set(err, CA_ERR_INTERNAL,
 		    "no URL or request body given");
-	if (!url_is_https(url))
-		return ca_error_set(err, CA_ERR_NETWORK, "URL must use https: "
-		    "%s", shown_url);
+	/*
+	 * The caller may not be the admin who wrote the URL, so a bad URL is
+	 * a network error here, not a usage error.
+	 */
+	if ((r = url_check(url, "URL", CA_ERR_NETWORK, err)) != CA_OK)
+		return r;
 	if ((options->client_key == NULL) != (options->client_chain == NULL))
 		return ca_error_set(err, CA_ERR_INTERNAL, "client key and "
 		    "chain must be given together");
@@ -512,8 +513,8 @@ http_post_json(const struct http_options *options, const char *url,
 	       const char *body, const struct secret *connector_token,
 	       struct http_response *response, struct ca_error *err)
 {
-	char shown_url[SHOWN_TEXT_SIZE];
-	char shown_location[SHOWN_TEXT_SIZE];
+	char shown_url[URL_SHOWN_SIZE];
+	char shown_location[URL_SHOWN_SIZE];
 	char error_buffer[CURL_ERROR_SIZE];
 	struct client_credentials credentials;
 	struct body_buffer response_body;
@@ -528,9 +529,10 @@ http_post_json(const struct http_options *options, const char *url,
 	memset(&credentials, 0, sizeof(credentials));
 	memset(&response_body, 0, sizeof(response_body));
 	error_buffer[0] = '\0';
-	escape_text(shown_url, url);
+	/* A URL with a password is rejected below, and never shown. */
+	url_redact(shown_url, url);
 
-	if ((r = check_options(options, url, body, shown_url, err)) != CA_OK)
+	if ((r = check_options(options, url, body, err)) != CA_OK)
 		goto out;
 	credentials.key = options->client_key;
 	credentials.chain = options->client_chain;
@@ -569,7 +571,7 @@ http_post_json(const struct http_options *options, const char *url,
 		if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL,
 		    &location) != CURLE_OK)
 			location = NULL;
-		escape_text(shown_location, location != NULL ? location :
+		url_redact(shown_location, location != NULL ? location :
 		    "none");
 		r = ca_error_set(err, CA_ERR_NETWORK, "redirect refused: %s "
 		    "answered HTTP %ld with Location %s; configure the final "

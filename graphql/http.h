@@ -54,7 +54,9 @@ struct http_response {
  * returned whatever its status, except a redirect (3xx), which is
  * CA_ERR_NETWORK "redirect refused". Transport and TLS failures are
  * CA_ERR_NETWORK with curl's message and the URL. So is a URL that does
- * not use https, which is rejected before any connection is made.
+ * not use https, which is rejected before any connection is made, and so
+ * is a URL with a user name, password or login options; messages never
+ * show them.
  */
 enum ca_status http_post_json(const struct http_options *options,
 			      const char *url, const char *body,

@@ -266,6 +266,18 @@ check "wrong-key-cert has another key" bash -c "! cmp <(openssl x509 -in wrong-k
 check "expired-cert is expired" bash -c "! openssl x509 -in expired-cert-leaf.pem -noout -checkend 0"
 check "not-yet-valid-cert starts in the future" bash -c "openssl verify -CAfile '$dir/client-ca.pem' not-yet-valid-cert-leaf.pem 2>&1 | grep -q 'not yet valid'"
 check "wrong-chain-order puts the CA first" cmp <(openssl x509 -in wrong-chain-order-chain.pem) "$dir/client-ca.pem"
+# The agent names its root fields with aliases ("result: sign..."); a
+# missing-field fault must drop the field under the key the client chose.
+sed 's/{ signCertificateSigningRequest(/{ result: signCertificateSigningRequest(/' renew.json >renew-alias.json
+fault '{"mode":"missing-field","count":1}'
+gql_cert c2-leaf.pem client2.key renew-alias.json >missing-alias.out
+check "missing-field under an alias keeps the leaf" grep -q '"result":{[^}]*"clientCertificate"' missing-alias.out
+check "missing-field under an alias drops certificateChain" bash -c "! grep -q certificateChain missing-alias.out"
+sed 's/managementPlaneInfo {/plane: managementPlaneInfo {/' config.json >config-alias.json
+fault '{"mode":"missing-field","count":1,"field":"managementPlaneInfo.directorURL"}'
+gql_token "$(new_token)" config-alias.json >missing-nested.out
+check "missing-field with a path keeps the sibling" grep -q '"plane":{"certificateSecuredConnectorURL"' missing-nested.out
+check "missing-field with a path drops the field" bash -c "! grep -q directorURL missing-nested.out"
 check "fault count 1 ends the fault" contains "$(admin GET /admin/fault)" '"mode":"none"'
 fault '{"mode":"http-500","endpoint":"mtls"}'
 check "mtls-only fault spares the token port" contains "$(gql_token "$(new_token)" config.json)" 'HTTP 200'

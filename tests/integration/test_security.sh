@@ -114,6 +114,7 @@ case_rejected_pin_file_not_retried() {
 	# Any change to the file allows one new attempt.
 	cp "$PIN_FILE" "$WORK/pin"
 	run_with_spy
+	[ "$got" -eq 0 ] || sed 's/^/#   stderr: /' "$WORK/err"
 	expect_equal "$got" 0 "run after the PIN file was corrected"
 	expect_equal "$logins" 1 "C_Login calls after the correction"
 	[ ! -e "$STATE/pin-rejected" ] || fail "the rejection record remains"

@@ -4,6 +4,10 @@
  * refuses (it aborts the process). The executable's own dlopen comes first
  * in the global symbol lookup, so this one drops the flag and passes the
  * call on to the next definition, the sanitizer's.
+ *
+ * It also adds RTLD_NODELETE: OpenSSL unloads the provider when its library
+ * context is freed, and LeakSanitizer can then neither name nor suppress
+ * allocations made by the unloaded code.
  */
 #include <dlfcn.h>
 #include <stddef.h>
@@ -18,5 +22,5 @@ dlopen(const char *file, int mode)
 	*(void **)(&next) = dlsym(RTLD_NEXT, "dlopen");
 	if (next == NULL)
 		return NULL;
-	return next(file, mode & ~RTLD_DEEPBIND);
+	return next(file, (mode & ~RTLD_DEEPBIND) | RTLD_NODELETE);
 }

@@ -250,6 +250,8 @@ expect_configuration_failure(const struct bad_case *c, enum ca_status status)
 	if (strstr(err.message, c->message) == NULL)
 		fail_msg("body %.200s: message '%s' lacks '%s'", c->body,
 		    err.message, c->message);
+	/* A password in a returned URL is never shown. */
+	assert_null(strstr(err.message, "secret"));
 	assert_null(config.token);
 	assert_null(config.subject);
 	assert_null(config.director_url);
@@ -352,14 +354,30 @@ configuration_field_checks(void **state)
 		    "configuration.managementPlaneInfo.directorURL missing" },
 		{ GOOD_TOKEN, GOOD_SUBJECT,
 		    GOOD_KEY, "\"http://h/x\"", GOOD_URL,
-		    "configuration.managementPlaneInfo.directorURL is not an "
-		    "https URL: http://h/x" },
+		    "configuration.managementPlaneInfo.directorURL must use "
+		    "https: http://h/x" },
 		{ GOOD_TOKEN, GOOD_SUBJECT, GOOD_KEY, GOOD_URL, "1",
 		    "configuration.managementPlaneInfo."
 		    "certificateSecuredConnectorURL is not a string" },
 		{ GOOD_TOKEN, GOOD_SUBJECT,
 		    GOOD_KEY, GOOD_URL, "\"file:///etc/passwd\"",
-		    "certificateSecuredConnectorURL is not an https URL" },
+		    "certificateSecuredConnectorURL must use https" },
+		{ GOOD_TOKEN, GOOD_SUBJECT,
+		    GOOD_KEY, "\"https://u:secret@h/x\"", GOOD_URL,
+		    "configuration.managementPlaneInfo.directorURL must not "
+		    "contain a user name or password: https://h/x" },
+		{ GOOD_TOKEN, GOOD_SUBJECT,
+		    GOOD_KEY, GOOD_URL, "\"https://secret@h/x\"",
+		    "certificateSecuredConnectorURL must not contain a user "
+		    "name or password: https://h/x" },
+		{ GOOD_TOKEN, GOOD_SUBJECT,
+		    GOOD_KEY, GOOD_URL, "\"https://:secret@h/x\"",
+		    "certificateSecuredConnectorURL must not contain a user "
+		    "name or password: https://h/x" },
+		{ GOOD_TOKEN, GOOD_SUBJECT,
+		    GOOD_KEY, "\"https://u:secret@h:99999/x\"", GOOD_URL,
+		    "configuration.managementPlaneInfo.directorURL "
+		    "https://h:99999/x is not a valid URL" },
 	};
 	struct bad_case c;
 	size_t i;

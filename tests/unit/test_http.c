@@ -537,6 +537,92 @@ plain_http_refused_before_connect(void **state)
 	server_stop(server);
 }
 
+/* libcurl would send the user name and password as Authorization. */
+static void
+url_with_user_info_refused_before_connect(void **state)
+{
+	static const char *const prefixes[] = {
+		"https://user:secret@localhost",
+		"https://user@localhost",
+		"https://:secret@localhost",
+		"https://@localhost",
+		"https://user;secret@localhost",
+		"HTTPS://user:secret@localhost",
+		"https://us%65r:se%63ret@localhost",
+	};
+	struct test_server *server = server_start("server",
+	    SERVER_TLS_DEFAULT, OK_RESPONSE);
+	struct http_options options;
+	struct http_response response;
+	struct ca_error err;
+	enum ca_status r;
+	size_t i;
+
+	(void)state;
+	default_options(&options, "server-ca.pem");
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		r = post(&options, server_url(server, prefixes[i]), NULL,
+		    &response, &err);
+		expect_failure(r, &err, CA_ERR_NETWORK, "URL must not contain "
+		    "a user name or password");
+		assert_null(response.body);
+		assert_null(strstr(err.message, "secret"));
+		assert_null(strstr(err.message, "se%63ret"));
+		assert_null(strstr(err.message, "user:"));
+		assert_null(strstr(err.message, "user@"));
+		assert_null(strstr(err.message, "us%65r"));
+		assert_non_null(strstr(err.message, "localhost"));
+	}
+	assert_int_equal(server_connections(server), 0);
+	server_stop(server);
+}
+
+/* A URL that libcurl cannot parse is not shown with its password either. */
+static void
+invalid_url_shown_without_password(void **state)
+{
+	static const char *const urls[] = {
+		"https://user:secret@localhost:99999/connector/graphql",
+		"https://user:secret@local host/connector/graphql",
+		"https://a:secret@b:secret@localhost/connector/graphql",
+	};
+	struct http_options options;
+	struct http_response response;
+	struct ca_error err;
+	enum ca_status r;
+	size_t i;
+
+	(void)state;
+	default_options(&options, "server-ca.pem");
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		r = post(&options, urls[i], NULL, &response, &err);
+		expect_failure(r, &err, CA_ERR_NETWORK, "is not a valid URL");
+		assert_null(strstr(err.message, "secret"));
+	}
+}
+
+static void
+redirect_location_shown_without_password(void **state)
+{
+	struct test_server *server = server_start("server",
+	    SERVER_TLS_DEFAULT, "HTTP/1.1 302 Found\r\n"
+	    "Location: https://user:secret@localhost:1/elsewhere\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+	struct http_options options;
+	struct http_response response;
+	struct ca_error err;
+	enum ca_status r;
+
+	(void)state;
+	default_options(&options, "server-ca.pem");
+	r = post(&options, server_url(server, "https://localhost"), NULL,
+	    &response, &err);
+	expect_failure(r, &err, CA_ERR_NETWORK, "redirect refused");
+	assert_non_null(strstr(err.message, "https://localhost:1/elsewhere"));
+	assert_null(strstr(err.message, "secret"));
+	server_stop(server);
+}
+
 static void
 redirect_refused(void **state)
 {
@@ -985,6 +1071,9 @@ main(void)
 		cmocka_unit_test(server_from_other_ca_rejected),
 		cmocka_unit_test(wrong_host_name_rejected),
 		cmocka_unit_test(plain_http_refused_before_connect),
+		cmocka_unit_test(url_with_user_info_refused_before_connect),
+		cmocka_unit_test(invalid_url_shown_without_password),
+		cmocka_unit_test(redirect_location_shown_without_password),
 		cmocka_unit_test(redirect_refused),
 		cmocka_unit_test(other_status_returned),
 		cmocka_unit_test(body_over_cap_refused),

@@ -102,6 +102,57 @@ malformed_inputs_rejected(void **state)
 	parse_fails("{\"token\": \"" TOKEN "\"");
 }
 
+static void
+raw_json_trailing_data_rejected(void **state)
+{
+	static const char embedded_nul[] = RAW_JSON "\0{}";
+	struct onetime_token ott;
+	struct ca_error err;
+
+	(void)state;
+	parse_fails(RAW_JSON "x");
+	parse_fails(RAW_JSON " {}");
+	parse_fails(RAW_JSON "\n" TOKEN);
+	parse_fails(RAW_JSON "\n}\n");
+	assert_int_equal(onetime_token_parse(embedded_nul,
+	    sizeof(embedded_nul) - 1, "test", &ott, &err), CA_ERR_USAGE);
+	assert_null(ott.token);
+	assert_non_null(strstr(err.message, "after the JSON object"));
+}
+
+static void
+raw_json_trailing_space_accepted(void **state)
+{
+	(void)state;
+	parse_ok(RAW_JSON " \t\r\n", URL);
+}
+
+static void
+raw_encoded_trailing_data_rejected(void **state)
+{
+	static const char *const inputs[] = {
+		RAW_JSON "x",
+		RAW_JSON "\n\n{\"token\":\"other\"}",
+	};
+	struct onetime_token ott;
+	struct ca_error err;
+	char *encoded;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		encoded = base64_encode((const unsigned char *)inputs[i],
+		    strlen(inputs[i]));
+		assert_non_null(encoded);
+		/* Not taken for a raw token either. */
+		assert_int_equal(onetime_token_parse(encoded, strlen(encoded),
+		    "test", &ott, &err), CA_ERR_USAGE);
+		assert_null(ott.token);
+		assert_non_null(strstr(err.message, "after the JSON object"));
+		free(encoded);
+	}
+}
+
 int
 main(void)
 {
@@ -111,6 +162,9 @@ main(void)
 		cmocka_unit_test(raw_encoded_carries_url),
 		cmocka_unit_test(raw_token_that_is_base64_stays_raw),
 		cmocka_unit_test(malformed_inputs_rejected),
+		cmocka_unit_test(raw_json_trailing_data_rejected),
+		cmocka_unit_test(raw_json_trailing_space_accepted),
+		cmocka_unit_test(raw_encoded_trailing_data_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,14 +132,69 @@ function sendJson(res, status, body) {
   res.end(body);
 }
 
+// Returns the field selections of `selectionSet`, with inline fragments and
+// fragment spreads expanded from `document`.
+function fieldSelections(selectionSet, document) {
+  const fields = [];
+  for (const selection of selectionSet ? selectionSet.selections : []) {
+    if (selection.kind === 'Field') {
+      fields.push(selection);
+    } else if (selection.kind === 'InlineFragment') {
+      fields.push(...fieldSelections(selection.selectionSet, document));
+    } else if (selection.kind === 'FragmentSpread') {
+      const fragment = document.definitions.find(
+        (d) => d.kind === 'FragmentDefinition' && d.name.value === selection.name.value,
+      );
+      if (fragment) fields.push(...fieldSelections(fragment.selectionSet, document));
+    }
+  }
+  return fields;
+}
+
+// Returns the response keys (alias, or the field name without one) of the
+// schema field path `names`, starting at the operation's selection set, or
+// null when the request did not select that path. A field selected twice
+// under different aliases yields the first.
+function responseKeyPath(query, names) {
+  const keys = [];
+  let selectionSet = query.operation.selectionSet;
+  for (const name of names) {
+    const field = fieldSelections(selectionSet, query.document).find((f) => f.name.value === name);
+    if (!field) return null;
+    keys.push(field.alias ? field.alias.value : field.name.value);
+    selectionSet = field.selectionSet;
+  }
+  return keys;
+}
+
+// Deletes the field `fault.field` (a dotted path of schema field names below
+// the root field, e.g. "managementPlaneInfo.directorURL") from the response,
+// under the keys the client chose with aliases. Array values are entered
+// element by element.
+function deleteMissingField(result, fault, operation, query) {
+  const field = fault.field || DEFAULT_MISSING_FIELDS[operation];
+  const keys = query ? responseKeyPath(query, [operation, ...field.split('.')]) : null;
+  if (!keys) return;
+  let objects = [result.data];
+  for (const key of keys.slice(0, -1)) {
+    objects = objects
+      .flatMap((o) => (o && typeof o === 'object' ? [o[key]] : []))
+      .flatMap((v) => (Array.isArray(v) ? v : [v]));
+  }
+  const last = keys[keys.length - 1];
+  for (const o of objects) {
+    if (o && typeof o === 'object') delete o[last];
+  }
+}
+
 // Writes an executed result, damaged by `fault` when it is a damaging mode.
-function sendResult(res, status, result, fault, operation) {
+// `query` is { document, operation } of the request, for the response keys
+// that aliases give the fields.
+function sendResult(res, status, result, fault, operation, query) {
   if (!fault || !DAMAGING_MODES.has(fault.mode)) return sendJson(res, status, JSON.stringify(result));
 
   if (fault.mode === 'missing-field') {
-    const field = fault.field || DEFAULT_MISSING_FIELDS[operation];
-    const payload = result.data && result.data[operation];
-    if (payload && typeof payload === 'object') delete payload[field];
+    deleteMissingField(result, fault, operation, query);
     return sendJson(res, status, JSON.stringify(result));
   }
   if (fault.mode === 'huge-body') {

@@ -180,7 +180,7 @@ function createGraphqlHandler(port, mock) {
     const outcome = result.errors ? `error: ${result.errors.map((e) => e.message).join('; ')}` : 'ok';
     finish(status, outcome);
     return sendResult(res, status, { data: result.data ?? null, ...(result.errors ? { errors: result.errors } : {}) },
-      fault, entry.operation);
+      fault, entry.operation, { document: parsed.document, operation: parsed.operation });
   };
   return (req, res) => {
     handle(req, res).catch((err) => {
