@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "cert.h"
 #include "commands.h"
 #include "log.h"
@@ -48,8 +50,23 @@ add_time(cJSON *object, const char *name, time_t t)
 	return cJSON_AddStringToObject(object, name, text);
 }
 
+/* Facts gathered for the consistency check. */
+struct report_checks {
+	unsigned char *cert_public_der;	/* the public key of cert.pem */
+	size_t cert_public_der_len;
+	cJSON *problems;		/* array of strings */
+};
+
+static bool
+add_problem(struct report_checks *checks, const char *text)
+{
+	return cJSON_AddItemToArray(checks->problems,
+	    cJSON_CreateString(text));
+}
+
 static enum ca_status
-report_certificate(struct agent *agent, cJSON *result, struct ca_error *err)
+report_certificate(struct agent *agent, cJSON *result,
+		   struct report_checks *checks, struct ca_error *err)
 {
 	STACK_OF(X509) *certs = NULL;
 	struct cert_facts facts;
@@ -68,6 +85,9 @@ report_certificate(struct agent *agent, cJSON *result, struct ca_error *err)
 	if (r != CA_OK)
 		return r;
 	r = cert_get_facts(sk_X509_value(certs, 0), &facts, err);
+	if (r == CA_OK)
+		r = cert_public_key_der(sk_X509_value(certs, 0),
+		    &checks->cert_public_der, &checks->cert_public_der_len, err);
 	sk_X509_pop_free(certs, X509_free);
 	if (r != CA_OK)
 		return r;
@@ -97,11 +117,14 @@ report_certificate(struct agent *agent, cJSON *result, struct ca_error *err)
 }
 
 static enum ca_status
-report_key(struct agent *agent, cJSON *result, struct ca_error *err)
+report_key(struct agent *agent, cJSON *result, struct report_checks *checks,
+	   struct ca_error *err)
 {
 	struct key_info info;
 	struct key_id id;
 	cJSON *key;
+	unsigned char *public_der = NULL;
+	size_t public_der_len = 0;
 	char *uri = NULL;
 	enum ca_status r;
 
@@ -112,9 +135,23 @@ report_key(struct agent *agent, cJSON *result, struct ca_error *err)
 	r = agent_open_token(agent, err);
 	if (r != CA_OK)
 		return r;
-	r = token_read_key(agent->token, &id, &info, NULL, NULL, err);
+	r = token_read_key(agent->token, &id, &info, &public_der,
+	    &public_der_len, err);
 	if (r != CA_OK)
 		return r;
+	if (checks->cert_public_der != NULL &&
+	    (public_der_len != checks->cert_public_der_len ||
+	    memcmp(public_der, checks->cert_public_der, public_der_len) != 0) &&
+	    !add_problem(checks, "cert.pem is not for the key on the token")) {
+		free(public_der);
+		return ca_error_set(err, CA_ERR_INTERNAL, "out of memory");
+	}
+	free(public_der);
+	if (agent->state.token_serial != NULL &&
+	    strcmp(agent->state.token_serial, token_serial(agent->token)) != 0 &&
+	    !add_problem(checks, "the token's serial differs from the one "
+	    "recorded at connect"))
+		return ca_error_set(err, CA_ERR_INTERNAL, "out of memory");
 	uri = token_key_uri(agent->token, &id);
 	if (uri == NULL)
 		return ca_error_set(err, CA_ERR_INTERNAL, "out of memory");
@@ -183,16 +220,59 @@ report_urls(struct agent *agent, cJSON *result, struct ca_error *err)
 	return CA_OK;
 }
 
-enum ca_status
-report_generation(struct agent *agent, cJSON *result, struct ca_error *err)
+/*
+ * Name what does not fit together: leftovers of an interrupted renewal,
+ * a certificate for another key, another token. Such a state exits 8.
+ */
+static enum ca_status
+report_problems(struct agent *agent, cJSON *result,
+		struct report_checks *checks, struct ca_error *err)
+{
+	const struct agent_state *st = &agent->state;
+	char text[160];
+	int i, n;
+
+	if (st->pending_key_id != NULL) {
+		(void)snprintf(text, sizeof(text), "key %s from an interrupted "
+		    "renewal is still on the token", st->pending_key_id);
+		if (!add_problem(checks, text))
+			goto oom;
+	}
+	if (st->previous_key_id != NULL) {
+		(void)snprintf(text, sizeof(text), "previous key %s is still "
+		    "on the token", st->previous_key_id);
+		if (!add_problem(checks, text))
+			goto oom;
+	}
+	n = cJSON_GetArraySize(checks->problems);
+	if (!cJSON_AddItemToObject(result, "problems", checks->problems)) {
+		cJSON_Delete(checks->problems);
+		goto oom;
+	}
+	for (i = 0; i < n && !agent->opt.json; i++)
+		(void)printf("problem:       %s\n", cJSON_GetArrayItem(
+		    checks->problems, i)->valuestring);
+	if (n == 0)
+		return CA_OK;
+	return ca_error_set(err, CA_ERR_STATE, "the state is not consistent "
+	    "(%s); run 'compass-agent renew --force' to finish or repeat the "
+	    "renewal", cJSON_GetArrayItem(checks->problems, 0)->valuestring);
+oom:
+	return ca_error_set(err, CA_ERR_INTERNAL, "out of memory");
+}
+
+static enum ca_status
+report_sections(struct agent *agent, cJSON *result,
+		struct report_checks *checks, enum ca_status *key_status,
+		struct ca_error *key_err, struct ca_error *err)
 {
 	time_t now = time(NULL);
 	time_t due = 0;
 	const char *state;
 	cJSON *renewal;
-	enum ca_status r, key_status = CA_OK;
-	struct ca_error key_err;
+	enum ca_status r;
 
+	*key_status = CA_OK;
 	if (agent->state.connected)
 		due = due_time(agent);
 	state = state_name(agent, now, due);
@@ -203,22 +283,22 @@ report_generation(struct agent *agent, cJSON *result, struct ca_error *err)
 	if (!agent->state.connected)
 		return CA_OK;
 
-	r = report_certificate(agent, result, err);
+	r = report_certificate(agent, result, checks, err);
 	if (r != CA_OK)
 		return r;
 
 	/* A token problem is reported, but the rest of the state still is. */
-	ca_error_clear(&key_err);
-	key_status = report_key(agent, result, &key_err);
-	if (key_status != CA_OK) {
+	ca_error_clear(key_err);
+	*key_status = report_key(agent, result, checks, key_err);
+	if (*key_status != CA_OK) {
 		if (cJSON_AddNullToObject(result, "key") == NULL ||
 		    cJSON_AddStringToObject(result, "key_error",
-		    key_err.message) == NULL)
+		    key_err->message) == NULL)
 			return ca_error_set(err, CA_ERR_INTERNAL,
 			    "out of memory");
 		if (!agent->opt.json)
 			(void)printf("key:           unavailable (%s)\n",
-			    key_err.message);
+			    key_err->message);
 	}
 
 	renewal = cJSON_AddObjectToObject(result, "renewal");
@@ -230,8 +310,28 @@ report_generation(struct agent *agent, cJSON *result, struct ca_error *err)
 		time_to_rfc3339(due, text);
 		(void)printf("renewal due:   %s\n", text);
 	}
+	return report_urls(agent, result, err);
+}
 
-	r = report_urls(agent, result, err);
+enum ca_status
+report_generation(struct agent *agent, cJSON *result, struct ca_error *err)
+{
+	struct report_checks checks;
+	enum ca_status r, key_status = CA_OK;
+	struct ca_error key_err;
+
+	memset(&checks, 0, sizeof(checks));
+	checks.problems = cJSON_CreateArray();
+	if (checks.problems == NULL)
+		return ca_error_set(err, CA_ERR_INTERNAL, "out of memory");
+	r = report_sections(agent, result, &checks, &key_status, &key_err,
+	    err);
+	OPENSSL_free(checks.cert_public_der);
+	if (r != CA_OK) {
+		cJSON_Delete(checks.problems);
+		return r;
+	}
+	r = report_problems(agent, result, &checks, err);
 	if (r != CA_OK)
 		return r;
 	if (key_status != CA_OK) {

@@ -151,11 +151,18 @@ state_dir_open(const char *path, bool create, struct state_dir *out,
 		    strerror(errno));
 		goto out;
 	}
-	if (st.st_uid != geteuid() || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+	if (st.st_uid != geteuid()) {
+		r = ca_error_set(err, CA_ERR_STATE, "state directory %s is "
+		    "owned by uid %u, not by uid %u that runs the agent; run "
+		    "'chown -R %u %s' or use the state directory of this user",
+		    path, (unsigned int)st.st_uid, (unsigned int)geteuid(),
+		    (unsigned int)geteuid(), path);
+		goto out;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		r = ca_error_set(err, CA_ERR_STATE, "state directory %s must "
-		    "be owned by uid %u and accessible only by its owner (mode "
-		    "is %04o); run 'chmod 700 %s'", path,
-		    (unsigned int)geteuid(), (unsigned int)(st.st_mode & 07777),
+		    "be accessible only by its owner (mode is %04o); run "
+		    "'chmod 700 %s'", path, (unsigned int)(st.st_mode & 07777),
 		    path);
 		goto out;
 	}

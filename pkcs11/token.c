@@ -31,18 +31,25 @@ token_copy_text(char out[static TOKEN_TEXT_MAX + 1], const CK_UTF8CHAR *text,
 	out[n] = '\0';
 }
 
-/* Append "'label'" to a comma-separated list of candidates, escaped. */
+/*
+ * Append "'label' (serial S)" to a comma-separated list of candidates,
+ * escaped. The serial tells tokens with the same label apart.
+ */
 static void
 token_append_candidate(char *out, size_t out_size, const CK_TOKEN_INFO *info)
 {
-	char label[TOKEN_TEXT_MAX + 1];
+	char label[TOKEN_TEXT_MAX + 1], serial[TOKEN_TEXT_MAX + 1];
 	char escaped[4 * TOKEN_TEXT_MAX + 8];
+	char escaped_serial[4 * TOKEN_TEXT_MAX + 8];
 	size_t used = strlen(out);
 
 	token_copy_text(label, info->label, sizeof(info->label));
+	token_copy_text(serial, info->serialNumber, sizeof(info->serialNumber));
 	ca_escape_untrusted(escaped, sizeof(escaped), label, TOKEN_TEXT_MAX);
-	(void)snprintf(out + used, out_size - used, "%s'%s'",
-	    used > 0 ? ", " : "", escaped);
+	ca_escape_untrusted(escaped_serial, sizeof(escaped_serial), serial,
+	    TOKEN_TEXT_MAX);
+	(void)snprintf(out + used, out_size - used, "%s'%s' (serial %s)",
+	    used > 0 ? ", " : "", escaped, escaped_serial);
 }
 
 static enum ca_status

@@ -208,6 +208,17 @@ case_missing_ca_file_exits_2() {
 	expect_contains "$WORK/err" "no-such-ca.pem"
 }
 
+case_status_reports_inconsistent_state() {
+	connect_fresh
+	expect_exit 0 agent --json status
+	expect_equal "$(json_field "$WORK/out" problems)" "[]" "problems"
+	# A certificate for another key, as a botched manual restore leaves.
+	cp "$WORK/mock/server.pem" "$STATE/cert.pem"
+	expect_exit 8 agent --json status
+	expect_contains "$WORK/out" "cert.pem is not for the key on the token"
+	expect_equal "$(json_field "$WORK/out" error.exit_code)" 8 "exit code"
+}
+
 run_case "full lifecycle on a fresh token" case_full_lifecycle
 run_case "connector log shows token flow" case_connector_log_shows_token_flow
 run_case "token holds one protected key" case_token_holds_one_protected_key
@@ -219,4 +230,5 @@ run_case "connect with every token form" case_connect_with_each_token_form
 run_case "EC key connects and renews" case_ec_keys_work_end_to_end
 run_case "server-side revocation exits 7" case_server_side_revocation_exits_7
 run_case "missing CA file exits 2" case_missing_ca_file_exits_2
+run_case "status reports inconsistent state" case_status_reports_inconsistent_state
 finish
