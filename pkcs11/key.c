@@ -198,9 +198,38 @@ key_protection_gap(const struct key_info *info)
 }
 
 enum ca_status
+key_id_generate(struct key_id *id, struct ca_error *err)
+{
+	ca_error_clear(err);
+	return key_id_random(id, err);
+}
+
+enum ca_status
 token_generate_key_pair(struct token *token, enum key_type type,
 			const char *label, struct key_id *id_out,
 			struct ca_error *err)
+{
+	struct key_id id;
+	enum ca_status r;
+
+	ca_error_clear(err);
+	if (id_out != NULL)
+		memset(id_out, 0, sizeof(*id_out));
+	if (id_out == NULL)
+		return ca_error_set(err, CA_ERR_INTERNAL,
+		    "token_generate_key_pair: missing argument");
+	if ((r = key_id_random(&id, err)) != CA_OK)
+		return r;
+	r = token_generate_key_pair_with_id(token, type, label, &id, err);
+	if (r == CA_OK)
+		*id_out = id;
+	return r;
+}
+
+enum ca_status
+token_generate_key_pair_with_id(struct token *token, enum key_type type,
+				const char *label, const struct key_id *id_in,
+				struct ca_error *err)
 {
 	CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
 	CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
@@ -212,15 +241,12 @@ token_generate_key_pair(struct token *token, enum key_type type,
 	enum ca_status r = CA_ERR_INTERNAL;
 
 	ca_error_clear(err);
-	if (id_out != NULL)
-		memset(id_out, 0, sizeof(*id_out));
 	memset(&info, 0, sizeof(info));
-	if (token == NULL || label == NULL || id_out == NULL)
+	if (token == NULL || label == NULL || id_in == NULL)
 		return ca_error_set(err, CA_ERR_INTERNAL,
-		    "token_generate_key_pair: missing argument");
+		    "token_generate_key_pair_with_id: missing argument");
+	id = *id_in;
 
-	if ((r = key_id_random(&id, err)) != CA_OK)
-		return r;
 	if ((r = key_generate(token, type, label, &id, &public_key,
 	    &private_key, err)) != CA_OK)
 		return r;
@@ -236,7 +262,6 @@ token_generate_key_pair(struct token *token, enum key_type type,
 		goto out;
 	}
 
-	*id_out = id;
 	r = CA_OK;
 out:
 	/* A key that may leave the token is never left behind for use. */

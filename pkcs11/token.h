@@ -102,6 +102,22 @@ enum ca_status token_generate_key_pair(struct token *token, enum key_type type,
 				       const char *label, struct key_id *id_out,
 				       struct ca_error *err) CA_WARN_UNUSED;
 
+/* Fill id with KEY_ID_LEN random bytes from the kernel's CSPRNG. */
+enum ca_status key_id_generate(struct key_id *id,
+			       struct ca_error *err) CA_WARN_UNUSED;
+
+/*
+ * As token_generate_key_pair(), with a CKA_ID the caller chose, so that it
+ * can record the ID before the key exists: a crash during generation then
+ * leaves a key that can be found and deleted by that ID.
+ */
+enum ca_status token_generate_key_pair_with_id(struct token *token,
+					       enum key_type type,
+					       const char *label,
+					       const struct key_id *id,
+					       struct ca_error *err)
+	CA_WARN_UNUSED;
+
 /*
  * Read the private key with CKA_ID id. Exactly one private key must match.
  * Fills info and, when public_der is not NULL, the DER SubjectPublicKeyInfo
