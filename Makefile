@@ -7,7 +7,7 @@ VERSION := 0.1.0
 BUILD ?= build
 PREFIX ?= /usr/local
 
-PKGS := p11-kit-1 libcrypto libssl libcurl libcjson inih
+PKGS := p11-kit-1 libcrypto libssl libcurl libcjson inih libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -60,7 +60,8 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
 	-D_GNU_SOURCE -DCA_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 
-.PHONY: all setup check demo bench install clean fuzz sanitize-build
+.PHONY: all setup check demo bench install clean fuzz sanitize-build \
+	crash-build soak-build soak
 
 all: $(PROGRAM)
 
@@ -106,6 +107,28 @@ sanitize-build:
 		LDFLAGS="-Wl,--export-dynamic-symbol=dlopen" \
 		build-asan/$(PROGRAM) $(UNIT_BINS:$(BUILD)/%=build-asan/%)
 
+# The program with the named crash points and the test time scale compiled
+# in, for the crash matrix and the daemon tests (tests/integration/
+# test_daemon.sh). Never install it.
+TEST_BUILD_FLAGS := -DCA_CRASH_POINTS -DCA_TEST_TIME_SCALE
+crash-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-crash \
+		EXTRA_CFLAGS="$(EXTRA_CFLAGS) $(TEST_BUILD_FLAGS)" \
+		build-crash/$(PROGRAM)
+
+# "make soak": 50 renewals in one daemon, in the test build (descriptors,
+# RSS and token objects must not grow) and in the test build with
+# AddressSanitizer and LeakSanitizer (no error, no leak). About 3 minutes.
+soak-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-soak OPTIMIZE="-O1 -g" \
+		EXTRA_CFLAGS="$(EXTRA_CFLAGS) $(SANITIZE_FLAGS) $(TEST_BUILD_FLAGS)" \
+		EXTRA_OBJS=build-soak/tests/sanitize/dlopen_without_deepbind.o \
+		LDFLAGS="-Wl,--export-dynamic-symbol=dlopen" \
+		build-soak/$(PROGRAM)
+
+soak: setup crash-build soak-build
+	$(Q)sh tests/soak/soak.sh $(CURDIR)
+
 setup:
 	$(Q)sh scripts/setup.sh
 
@@ -113,6 +136,7 @@ check: setup
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS) $(REPLAY_BINS)
 	$(Q)$(MAKE) --no-print-directory sanitize-build
+	$(Q)$(MAKE) --no-print-directory crash-build soak-build
 	$(Q)sh tests/run.sh $(BUILD) build-asan
 
 demo: setup
@@ -129,6 +153,6 @@ install: all
 	install -m 0644 docs/compass-agent.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz $(PROGRAM)
+	rm -rf $(BUILD) build-asan build-crash build-soak build-fuzz $(PROGRAM)
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

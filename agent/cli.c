@@ -37,6 +37,7 @@ static const struct {
 	{ "renew", cmd_renew, TAKES_RENEW },
 	{ "status", cmd_status, TAKES_NOTHING },
 	{ "revoke", cmd_revoke, TAKES_YES },
+	{ "run", cmd_run, TAKES_NOTHING },
 };
 
 /*

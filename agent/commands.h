@@ -24,6 +24,8 @@ enum ca_status cmd_status(struct agent *agent, cJSON *result,
 			  struct ca_error *err);
 enum ca_status cmd_revoke(struct agent *agent, cJSON *result,
 			  struct ca_error *err);
+enum ca_status cmd_run(struct agent *agent, cJSON *result,
+		       struct ca_error *err);
 
 /* Shared by commands that report the active generation (report.c). */
 enum ca_status report_generation(struct agent *agent, cJSON *result,

@@ -3,10 +3,18 @@
  * Connector sign a CSR for it, verify what comes back, commit it, prove it
  * with one mTLS call, and only then delete the generation it replaces.
  *
- * Commit order: the certificate object on the token and the PEM files are
- * written first; the state file is written last and is the commit point.
- * Until the proof succeeds, the state keeps the replaced generation's key
- * ID in previous_key_id, so nothing that worked is deleted early.
+ * Each step is recorded in the state file (rotation_step) before it starts:
+ *   generate-key  a key may be generated; its ID is not yet known
+ *   issue         pending_key_id names the new key; the CSR is sent, the
+ *                 leaf is stored on the token, next-*.pem files are staged
+ *   install       committed: key_id is the new key, previous_key_id the old
+ *                 one; next-*.pem are renamed over ca.pem, chain.pem and
+ *                 cert.pem
+ *   prove         the new generation is proven with one mTLS call, then the
+ *                 previous one is deleted and the step cleared
+ * The state file written with step "install" is the commit point. Before
+ * it, recovery rolls back (deletes the new key and the staged files); from
+ * it on, recovery rolls forward.
  */
 #ifndef COMPASS_AGENT_ENROLL_H
 #define COMPASS_AGENT_ENROLL_H
@@ -42,11 +50,30 @@ enum ca_status enroll_generation(struct agent *agent,
 				 struct ca_error *err) CA_WARN_UNUSED;
 
 /*
- * Prove the active generation with one mTLS configuration call and delete
- * the previous generation recorded in the state, if any.
+ * Prove the active generation with one mTLS configuration call, delete
+ * the previous generation recorded in the state, if any, and clear the
+ * rotation step.
  */
 enum ca_status enroll_prove_and_clean_up(struct agent *agent,
 					 struct ca_error *err) CA_WARN_UNUSED;
+
+/*
+ * Renew the active generation over mTLS: a new key unless keep_key. The
+ * state must be connected and recovered (see recovery.h).
+ */
+enum ca_status enroll_renew(struct agent *agent, bool keep_key,
+			    struct ca_error *err) CA_WARN_UNUSED;
+
+/*
+ * Rename the staged next-*.pem files over the live ones (those already
+ * renamed are skipped) and record the step "prove".
+ */
+enum ca_status enroll_install_staged_files(struct agent *agent,
+					   struct ca_error *err) CA_WARN_UNUSED;
+
+/* Remove the staged next-*.pem files of an uncommitted generation. */
+enum ca_status enroll_remove_staged_files(struct agent *agent,
+					  struct ca_error *err) CA_WARN_UNUSED;
 
 /* Map the Connector's keyAlgorithm ("rsa2048") to a key type. */
 bool key_type_from_algorithm(const char *algorithm, enum key_type *out);

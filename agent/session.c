@@ -205,17 +205,29 @@ agent_http_options(const struct agent *agent, bool with_client,
 }
 
 void
-agent_close(struct agent *agent)
+agent_forget_credential(struct agent *agent)
 {
 	EVP_PKEY_free(agent->client_key);
 	agent->client_key = NULL;
 	sk_X509_pop_free(agent->client_chain, X509_free);
 	agent->client_chain = NULL;
+}
+
+void
+agent_reset_token(struct agent *agent)
+{
+	agent_forget_credential(agent);
 	/* The provider goes first: it holds sessions of the module. */
 	provider_close(agent->provider);
 	agent->provider = NULL;
 	token_close(agent->token);
 	agent->token = NULL;
+}
+
+void
+agent_close(struct agent *agent)
+{
+	agent_reset_token(agent);
 	state_free(&agent->state);
 	if (agent->dir_open)
 		state_dir_close(&agent->dir);

@@ -65,6 +65,16 @@ void agent_http_options(const struct agent *agent, bool with_client,
 enum ca_status agent_require_connected(const struct agent *agent,
 				       struct ca_error *err) CA_WARN_UNUSED;
 
+/*
+ * Drop the mTLS credential, the provider and the token session, so that
+ * the next agent_open_token() opens the module, reads the PIN and logs in
+ * again: after a device error, a removed token, or a changed PIN source.
+ */
+void agent_reset_token(struct agent *agent);
+
+/* Drop the loaded mTLS credential, so that the next use reloads it. */
+void agent_forget_credential(struct agent *agent);
+
 void agent_close(struct agent *agent);
 
 #endif

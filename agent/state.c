@@ -1,4 +1,5 @@
 /* The state directory, its lock, atomic writes and the state file. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "crashpoint.h"
 #include "state.h"
 
 #define LOCK_FILE "lock"
@@ -31,6 +33,7 @@ static const struct string_field string_fields[] = {
 	FIELD("key_id", key_id),
 	FIELD("previous_key_id", previous_key_id),
 	FIELD("pending_key_id", pending_key_id),
+	FIELD("rotation_step", rotation_step),
 	FIELD("token_label", token_label),
 	FIELD("token_serial", token_serial),
 	FIELD("connector_url", connector_url),
@@ -240,6 +243,7 @@ state_write_file(const struct state_dir *dir, const char *name,
 		}
 		done += (size_t)n;
 	}
+	crash_point_file("after-temp-write", name);
 	if (fsync(fd) != 0) {
 		r = ca_error_set(err, CA_ERR_STATE, "fsync of %s/%s failed: %s",
 		    dir->path, tmp, strerror(errno));
@@ -252,11 +256,13 @@ state_write_file(const struct state_dir *dir, const char *name,
 		goto out;
 	}
 	fd = -1;
+	crash_point_file("after-fsync", name);
 	if (renameat(dir->dir_fd, tmp, dir->dir_fd, name) != 0) {
 		r = ca_error_set(err, CA_ERR_STATE, "cannot rename %s/%s to "
 		    "%s: %s", dir->path, tmp, name, strerror(errno));
 		goto out;
 	}
+	crash_point_file("after-rename", name);
 	if (fsync(dir->dir_fd) != 0) {
 		r = ca_error_set(err, CA_ERR_STATE, "fsync of directory %s "
 		    "failed: %s", dir->path, strerror(errno));
@@ -338,6 +344,76 @@ state_remove_file(const struct state_dir *dir, const char *name,
 		return ca_error_set(err, CA_ERR_STATE, "fsync of directory %s "
 		    "failed: %s", dir->path, strerror(errno));
 	return CA_OK;
+}
+
+enum ca_status
+state_install_file(const struct state_dir *dir, const char *from,
+		   const char *to, bool *installed, struct ca_error *err)
+{
+	*installed = false;
+	if (renameat(dir->dir_fd, from, dir->dir_fd, to) != 0) {
+		if (errno == ENOENT)
+			return CA_OK;
+		return ca_error_set(err, CA_ERR_STATE, "cannot rename %s/%s to "
+		    "%s: %s", dir->path, from, to, strerror(errno));
+	}
+	*installed = true;
+	crash_point_file("after-install", to);
+	if (fsync(dir->dir_fd) != 0)
+		return ca_error_set(err, CA_ERR_STATE, "fsync of directory %s "
+		    "failed: %s", dir->path, strerror(errno));
+	return CA_OK;
+}
+
+enum ca_status
+state_remove_temporary_files(const struct state_dir *dir, unsigned int *removed,
+			     struct ca_error *err)
+{
+	struct dirent *entry;
+	DIR *d = NULL;
+	size_t len;
+	int fd;
+	enum ca_status r = CA_ERR_STATE;
+
+	*removed = 0;
+	fd = openat(dir->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		r = ca_error_set(err, CA_ERR_STATE, "cannot list state "
+		    "directory %s: %s", dir->path, strerror(errno));
+		if (fd >= 0)
+			(void)close(fd);
+		goto out;
+	}
+	while ((errno = 0, entry = readdir(d)) != NULL) {
+		/* Only names that state_write_file() creates: ".NAME.tmp". */
+		len = strlen(entry->d_name);
+		if (entry->d_name[0] != '.' || len <= 5 ||
+		    strcmp(entry->d_name + len - 4, ".tmp") != 0)
+			continue;
+		if (unlinkat(dir->dir_fd, entry->d_name, 0) != 0 &&
+		    errno != ENOENT) {
+			r = ca_error_set(err, CA_ERR_STATE, "cannot remove "
+			    "%s/%s: %s", dir->path, entry->d_name,
+			    strerror(errno));
+			goto out;
+		}
+		(*removed)++;
+	}
+	if (errno != 0) {
+		r = ca_error_set(err, CA_ERR_STATE, "cannot list state "
+		    "directory %s: %s", dir->path, strerror(errno));
+		goto out;
+	}
+	if (*removed > 0 && fsync(dir->dir_fd) != 0) {
+		r = ca_error_set(err, CA_ERR_STATE, "fsync of directory %s "
+		    "failed: %s", dir->path, strerror(errno));
+		goto out;
+	}
+	r = CA_OK;
+out:
+	if (d != NULL)
+		(void)closedir(d);
+	return r;
 }
 
 enum ca_status

@@ -16,6 +16,15 @@
 #define STATE_FILE "state.json"
 #define STATE_VERSION 1
 
+/*
+ * The persisted step of a rotation in progress (see enroll.h), so that the
+ * next start can finish or roll back what a crash interrupted.
+ */
+#define ROTATION_STEP_GENERATE_KEY "generate-key"	/* key may exist */
+#define ROTATION_STEP_ISSUE "issue"		/* pending_key_id names it */
+#define ROTATION_STEP_INSTALL "install"		/* committed, next-*.pem staged */
+#define ROTATION_STEP_PROVE "prove"		/* installed, not yet proven */
+
 /* What the agent has committed. Strings are malloc'd; NULL when absent. */
 struct agent_state {
 	bool connected;			/* a certificate was issued */
@@ -27,6 +36,7 @@ struct agent_state {
 	char *key_id;			/* hex CKA_ID of the active generation */
 	char *previous_key_id;		/* old generation not yet deleted */
 	char *pending_key_id;		/* new key generated, not committed */
+	char *rotation_step;		/* ROTATION_STEP_*, NULL when idle */
 	char *token_label;
 	char *token_serial;
 	char *connector_url;		/* token-secured Connector */
@@ -70,6 +80,24 @@ enum ca_status state_read_file(const struct state_dir *dir, const char *name,
 			       size_t max, char **data, size_t *len,
 			       bool *missing,
 			       struct ca_error *err) CA_WARN_UNUSED;
+
+/*
+ * Rename from over to inside the directory and fsync the directory. A
+ * missing from is success with *installed false, so that a rotation
+ * interrupted halfway through its renames can repeat them.
+ */
+enum ca_status state_install_file(const struct state_dir *dir,
+				  const char *from, const char *to,
+				  bool *installed,
+				  struct ca_error *err) CA_WARN_UNUSED;
+
+/*
+ * Remove the temporary files (".NAME.tmp") that a process killed inside
+ * state_write_file() leaves behind. *removed counts them.
+ */
+enum ca_status state_remove_temporary_files(const struct state_dir *dir,
+					    unsigned int *removed,
+					    struct ca_error *err) CA_WARN_UNUSED;
 
 /* Remove a file of the directory; a missing file is success. */
 enum ca_status state_remove_file(const struct state_dir *dir, const char *name,

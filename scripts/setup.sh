@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 debian_packages="build-essential pkg-config libp11-kit-dev p11-kit libssl-dev
 openssl libcurl4-openssl-dev libcjson-dev libcmocka-dev softhsm2 opensc
-libinih-dev libsystemd-dev clang libclang-rt-14-dev cppcheck bsdutils nodejs"
+libinih-dev libsystemd-dev clang libclang-rt-14-dev cppcheck bsdutils systemd nodejs"
 backports_packages="pkcs11-provider"
 
 as_root() {

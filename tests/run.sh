@@ -101,6 +101,15 @@ count compass-mock-selftest "$log/mock-selftest.out" "$status"
 echo "== integration tests"
 run_integration_tests "" "$root/compass-agent"
 
+if [ -x "$root/build-soak/compass-agent" ]; then
+	echo "== soak: 50 renewals in one daemon, plain and sanitizer builds"
+	status=0
+	LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp" \
+		sh "$root/tests/soak/soak.sh" "$root" >"$log/soak.out" 2>&1 ||
+		status=$?
+	count soak "$log/soak.out" "$status"
+fi
+
 if [ -n "$sanitizer_build" ]; then
 	LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp"
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
