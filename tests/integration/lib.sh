@@ -21,11 +21,44 @@ setup_env() {
 	REQUEST_LOG="$WORK/mock/requests.log"
 }
 
+# Every case also shows that neither the token's PIN nor any one-time token
+# it issued appears in the state directory, in what the agent printed
+# (the *.out, *.err and *.log files of the case), or in the Connector's
+# request log.
+check_secrets_absent() {
+	places=""
+	for place in "$STATE" "$WORK"/*.out "$WORK"/*.err "$WORK"/*.log \
+		"$WORK/out" "$WORK/err" "$WORK/outputs" "$REQUEST_LOG"; do
+		[ -e "$place" ] && places="$places $place"
+	done
+	[ -n "$places" ] || return 0
+	secrets="$WORK/secrets"
+	cat "$PIN_FILE" > "$secrets" 2>/dev/null && echo >> "$secrets"
+	[ -f "$WORK/issued-tokens" ] && cat "$WORK/issued-tokens" >> "$secrets"
+	leaked=0
+	while IFS= read -r secret; do
+		[ -n "$secret" ] || continue
+		# shellcheck disable=SC2086
+		found=$(grep -r -l -F -- "$secret" $places 2>/dev/null || true)
+		if [ -n "$found" ]; then
+			echo "# FAIL: a secret (PIN or one-time token) appears in:" \
+				$found
+			leaked=1
+		fi
+	done < "$secrets"
+	return "$leaked"
+}
+
 teardown_env() {
+	status=$?
 	if [ -n "${MOCK_PID:-}" ]; then
 		kill "$MOCK_PID" 2>/dev/null || true
 	fi
-	rm -rf "$WORK"
+	if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
+		check_secrets_absent || status=1
+		rm -rf "$WORK"
+	fi
+	exit "$status"
 }
 
 # Run the agent with the test token, trust and state directory.
@@ -51,6 +84,8 @@ const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 process.stdout.write(t[process.argv[2]]);
 ' "$WORK/token.json" "$form" > "$file"
 	chmod 600 "$file"
+	last_token >> "$WORK/issued-tokens"
+	echo >> "$WORK/issued-tokens"
 }
 
 # The raw token of the last issue_token call.
@@ -104,6 +139,7 @@ expect_exit() {
 	shift
 	got=0
 	"$@" > "$WORK/out" 2> "$WORK/err" || got=$?
+	cat "$WORK/out" "$WORK/err" >> "$WORK/all-output.log"
 	if [ "$got" -ne "$want" ]; then
 		echo "# FAIL: '$*' exited $got, expected $want"
 		sed 's/^/#   stderr: /' "$WORK/err" | head -n 20
