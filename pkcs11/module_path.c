@@ -183,7 +183,7 @@ check_parents(const char *resolved, struct ca_error *err)
 			    resolved, strerror(errno));
 		if (!owned_by_root_or_me(&st) || writable_by_others(&st))
 			return ca_error_set(err, CA_ERR_USAGE, "PKCS#11 module "
-			    "%s refused: directory %s can be changed by other "
+			    "%s rejected: directory %s can be changed by other "
 			    "users (mode %04o, owner uid %u)", resolved, prefix,
 			    (unsigned int)(st.st_mode & 07777),
 			    (unsigned int)st.st_uid);
@@ -237,11 +237,11 @@ module_check_path(const char *path, const char *dirs, char **resolved,
 	if (!inside_allowed_dirs(real, dirs)) {
 		if (strcmp(real, path) != 0)
 			return ca_error_set(err, CA_ERR_USAGE, "PKCS#11 module "
-			    "%s refused: it resolves to %s, outside the allowed "
+			    "%s rejected: it resolves to %s, outside the allowed "
 			    "directories %s; install the module there or add "
 			    "its directory to --module-dirs", path, real, dirs);
 		return ca_error_set(err, CA_ERR_USAGE, "PKCS#11 module %s "
-		    "refused: it is outside the allowed directories %s; "
+		    "rejected: it is outside the allowed directories %s; "
 		    "install it there or add its directory to --module-dirs",
 		    path, dirs);
 	}
@@ -250,10 +250,10 @@ module_check_path(const char *path, const char *dirs, char **resolved,
 		    "module %s: %s", real, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return ca_error_set(err, CA_ERR_USAGE, "PKCS#11 module %s "
-		    "refused: not a regular file", real);
+		    "rejected: not a regular file", real);
 	if (!owned_by_root_or_me(&st) || writable_by_others(&st))
 		return ca_error_set(err, CA_ERR_USAGE, "PKCS#11 module %s "
-		    "refused: other users can change it (mode %04o, owner uid "
+		    "rejected: other users can change it (mode %04o, owner uid "
 		    "%u); run 'chmod go-w %s'", real,
 		    (unsigned int)(st.st_mode & 07777),
 		    (unsigned int)st.st_uid, real);

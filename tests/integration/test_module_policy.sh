@@ -19,7 +19,7 @@ copy_module() {
 	cp "$(readlink -f "$MODULE")" "$1/libsofthsm2.so"
 }
 
-case_module_outside_allow_list_refused() {
+case_module_outside_allow_list_rejected() {
 	copy_module "$WORK/mods"
 	EXPECTED=2 connect_with_module "$WORK/mods/libsofthsm2.so"
 	expect_contains "$WORK/err" "outside the allowed directories"
@@ -33,7 +33,7 @@ case_module_dirs_allows_a_directory() {
 		--module-dirs "/usr/lib:$WORK/mods"
 }
 
-case_writable_module_refused() {
+case_writable_module_rejected() {
 	copy_module "$WORK/mods"
 	chmod o+w "$WORK/mods/libsofthsm2.so"
 	EXPECTED=2 connect_with_module "$WORK/mods/libsofthsm2.so" \
@@ -46,7 +46,7 @@ case_writable_module_refused() {
 	expect_contains "$WORK/err" "directory $WORK/mods can be changed"
 }
 
-case_symlink_escaping_allow_list_refused() {
+case_symlink_escaping_allow_list_rejected() {
 	copy_module "$WORK/mods"
 	mkdir "$WORK/allowed"
 	ln -s "$WORK/mods/libsofthsm2.so" "$WORK/allowed/libsofthsm2.so"
@@ -102,9 +102,9 @@ CNF
 	expect_exit 0 agent renew --force
 }
 
-run_case "module outside allow-list refused" case_module_outside_allow_list_refused
+run_case "module outside allow-list rejected" case_module_outside_allow_list_rejected
 run_case "module-dirs allows a directory" case_module_dirs_allows_a_directory
-run_case "writable module or directory refused" case_writable_module_refused
-run_case "symlink escaping allow-list refused" case_symlink_escaping_allow_list_refused
+run_case "writable module or directory rejected" case_writable_module_rejected
+run_case "symlink escaping allow-list rejected" case_symlink_escaping_allow_list_rejected
 run_case "environment cannot choose modules" case_environment_cannot_choose_modules
 finish
