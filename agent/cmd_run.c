@@ -39,6 +39,9 @@ cmd_run(struct agent *agent, cJSON *result, struct ca_error *err)
 {
 	enum ca_status r;
 
+	/* The daemon logs in again after token resets; see struct agent. */
+	agent->keep_pin = true;
+
 	/* With a token file to wait for, the first connect may come later. */
 	r = agent_open_state(agent, agent->opt.one_time_token_file != NULL, err);
 	if (r != CA_OK)

@@ -538,6 +538,18 @@ reload_configuration(struct daemon *d, struct ca_error *err)
 	r = options_parse(argc, argv, &fresh, &exit_now, err);
 	if (r != CA_OK)
 		goto out;
+	/*
+	 * Check what apply_settings() would reject before anything is
+	 * swapped, so that a rejected file leaves every old setting in use.
+	 */
+	if (fresh.post_renew_hook != NULL) {
+		char **words = NULL;
+
+		r = hook_split(fresh.post_renew_hook, &words, err);
+		hook_words_free(words);
+		if (r != CA_OK)
+			goto out;
+	}
 	if (strcmp(fresh.state_dir, d->agent->opt.state_dir) != 0)
 		log_warning("state-dir changed to %s; it takes effect only at "
 		    "the next start, %s stays in use", fresh.state_dir,
@@ -573,13 +585,15 @@ handle_reload(struct daemon *d)
 	ca_error_clear(&err);
 	if (reload_configuration(d, &err) != CA_OK ||
 	    apply_settings(d, &err) != CA_OK) {
-		log_error("reloading the configuration failed: %s; fix it and "
-		    "send SIGHUP again", err.message);
+		log_error("reloading the configuration failed: %s; the previous "
+		    "settings stay in use; fix it and send SIGHUP again",
+		    err.message);
 		(void)sd_notify(0, "READY=1");
 		return;
 	}
 	/* The module, token or PIN source may have changed: log in afresh. */
 	agent_reset_token(d->agent);
+	agent_forget_rereadable_pin(d->agent);
 	d->pin_blocked = false;
 	d->failures = 0;
 	d->retry_at_ms = 0;

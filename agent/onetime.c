@@ -201,7 +201,17 @@ open_regular_file(const char *path, const char *what, int *fd_out,
 
 	*fd_out = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/*
+	 * No symbolic links: one planted in the drop location could point at
+	 * the PIN file and send the PIN as a token.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP) {
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is a symbolic link; "
+		    "give the file itself", what);
+		goto out;
+	}
 	if (fd < 0) {
 		r = ca_error_set(err, CA_ERR_USAGE, "cannot open %s: %s; "
 		    "check --one-time-token-file", what, strerror(errno));
@@ -216,6 +226,19 @@ open_regular_file(const char *path, const char *what, int *fd_out,
 		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file; "
 		    "save the one-time token in a file, or pass - to read it "
 		    "from standard input", what);
+		goto out;
+	}
+	/* The token lets whoever holds it enrol as this machine. */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is owned by uid %u; it "
+		    "must belong to root or to uid %u that runs the agent",
+		    what, (unsigned int)st.st_uid, (unsigned int)geteuid());
+		goto out;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		r = ca_error_set(err, CA_ERR_USAGE, "%s is accessible by group "
+		    "or others (mode %04o); run 'chmod 600 %s'", what,
+		    (unsigned int)(st.st_mode & 07777), path);
 		goto out;
 	}
 	flags = fcntl(fd, F_GETFL);

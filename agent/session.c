@@ -73,15 +73,21 @@ agent_open_token(struct agent *agent, struct ca_error *err)
 	    token_label(agent->token), token_serial(agent->token),
 	    token_module_path(agent->token));
 
-	if (agent->dir_open) {
-		r = pin_rejection_check(&agent->dir, source,
-		    token_serial(agent->token), err);
+	if (agent->pin != NULL) {
+		/* The kept PIN: the token accepted it before. */
+		pin = agent->pin;
+		agent->pin = NULL;
+	} else {
+		if (agent->dir_open) {
+			r = pin_rejection_check(&agent->dir, source,
+			    token_serial(agent->token), err);
+			if (r != CA_OK)
+				goto out;
+		}
+		r = pin_read(source, token_label(agent->token), &pin, err);
 		if (r != CA_OK)
 			goto out;
 	}
-	r = pin_read(source, token_label(agent->token), &pin, err);
-	if (r != CA_OK)
-		goto out;
 	r = token_login(agent->token, pin, err);
 	if (r == CA_ERR_PIN && agent->dir_open)
 		pin_rejection_record(&agent->dir, source,
@@ -98,10 +104,30 @@ agent_open_token(struct agent *agent, struct ca_error *err)
 	provider_opts.softhsm_quirks =
 	    strncmp(token_manufacturer(agent->token), "SoftHSM", 7) == 0;
 	r = provider_open(&provider_opts, &agent->provider, err);
+	if (r == CA_OK && agent->keep_pin) {
+		agent->pin = pin;
+		pin = NULL;
+	}
 out:
 	secret_free(pin);
 	free(source);
 	return r;
+}
+
+void
+agent_forget_rereadable_pin(struct agent *agent)
+{
+	char *source = NULL;
+	struct ca_error ignored;
+
+	if (agent->pin == NULL)
+		return;
+	if (pin_source_for(agent, &source, &ignored) != CA_OK || source == NULL ||
+	    strncmp(source, "file:", 5) == 0 || strcmp(source, "prompt") == 0) {
+		secret_free(agent->pin);
+		agent->pin = NULL;
+	}
+	free(source);
 }
 
 enum ca_status
@@ -228,6 +254,8 @@ void
 agent_close(struct agent *agent)
 {
 	agent_reset_token(agent);
+	secret_free(agent->pin);
+	agent->pin = NULL;
 	state_free(&agent->state);
 	if (agent->dir_open)
 		state_dir_close(&agent->dir);

@@ -31,6 +31,14 @@ struct agent {
 	/* The active generation's key and chain, for mTLS. */
 	EVP_PKEY *client_key;
 	STACK_OF(X509) *client_chain;
+
+	/*
+	 * The daemon keeps the PIN that the token accepted, in locked memory,
+	 * because env: and fd: sources can be read only once and the daemon
+	 * logs in again after every token reset.
+	 */
+	bool keep_pin;
+	struct secret *pin;
 };
 
 /* Open and lock the state directory, then load the state file. */
@@ -74,6 +82,12 @@ void agent_reset_token(struct agent *agent);
 
 /* Drop the loaded mTLS credential, so that the next use reloads it. */
 void agent_forget_credential(struct agent *agent);
+
+/*
+ * Drop a kept PIN whose source can be read again (file:, prompt), so that
+ * a reload picks up a corrected PIN file. env: and fd: PINs are kept.
+ */
+void agent_forget_rereadable_pin(struct agent *agent);
 
 void agent_close(struct agent *agent);
 

@@ -77,9 +77,12 @@ stop_daemon() {
 }
 
 cleanup_daemon() {
+	case_status=$?
 	if [ -n "${DAEMON_PID:-}" ]; then
 		kill -KILL "$DAEMON_PID" 2>/dev/null || true
 	fi
+	# teardown_env takes the case's status from $?.
+	(exit "$case_status")
 	teardown_env
 }
 
@@ -295,6 +298,43 @@ token_file_gone() {
 
 # SIGHUP reloads the config file: a larger renew-before makes the
 # certificate due at once.
+case_env_pin_survives_reload() {
+	trap cleanup_daemon EXIT
+	admin /admin/config '{"validity_seconds":120}' >/dev/null
+	connect_fresh
+	printf '#!/bin/sh\necho "$COMPASS_AGENT_SERIAL" >> %s\n' \
+		"$WORK/hook.log" > "$WORK/hook.sh"
+	chmod 700 "$WORK/hook.sh"
+	printf 'post-renew-hook = %s\n' "$WORK/hook.sh" > "$WORK/agent.conf"
+	# The PIN comes from the environment, which can be read only once.
+	COMPASS_TEST_PIN=$(cat "$PIN_FILE") COMPASS_AGENT_TEST_TIME_SCALE=0.05 \
+		"$TEST_AGENT" --module "$MODULE" --token "$TOKEN_URI" \
+		--pin-source env:COMPASS_TEST_PIN --ca-file "$CA_FILE" \
+		--state-dir "$STATE" -c "$WORK/agent.conf" run \
+		>"$WORK/daemon.out" 2>"$WORK/daemon.err" &
+	DAEMON_PID=$!
+	wait_for 10 grep -q 'renewal daemon started' "$WORK/daemon.err"
+	kill -USR1 "$DAEMON_PID"
+	wait_for 20 renewals_at_least 1 || fail "no renewal before the reload"
+	# A reload drops the token session, so the next renewal logs in again.
+	kill -HUP "$DAEMON_PID"
+	wait_for 10 grep -q 'reloaded the configuration' "$WORK/daemon.err"
+	# A rejected reload keeps every old setting, the hook included.
+	printf 'post-renew-hook = relative/hook.sh\n' > "$WORK/agent.conf"
+	kill -HUP "$DAEMON_PID"
+	wait_for 10 grep -q 'previous settings stay in use' "$WORK/daemon.err" ||
+		fail "the rejected reload was not reported"
+	sleep 2
+	kill -USR1 "$DAEMON_PID"
+	wait_for 20 renewals_at_least 2 ||
+		fail "no renewal after the reload: $(tail -n 5 "$WORK/daemon.err")"
+	stop_daemon
+	expect_not_contains "$WORK/daemon.err" "variable is not set"
+	expect_not_contains "$WORK/daemon.err" "relative/hook.sh must"
+	wait_for 10 test "$(wc -l < "$WORK/hook.log")" -ge 2 ||
+		fail "the old hook did not run after the rejected reload"
+}
+
 case_sighup_reloads_config() {
 	trap cleanup_daemon EXIT
 	admin /admin/config '{"validity_seconds":120}' >/dev/null
@@ -394,6 +434,7 @@ run_case "Connector down backs off" case_connector_down_backs_off
 run_case "token file reconnects after revocation" \
 	case_token_file_reconnects_after_revocation
 run_case "SIGHUP reloads config" case_sighup_reloads_config
+run_case "env PIN survives reload" case_env_pin_survives_reload
 run_case "SIGTERM during hung request" case_sigterm_during_hung_request
 run_case "daemon recovers after kill" case_daemon_recovers_after_kill
 for CRASH_POINT in $CRASH_POINTS; do

@@ -90,6 +90,32 @@ case_token_file_url_with_password_exits_2() {
 	expect_equal "$(log_lines)" 0 "requests sent"
 }
 
+case_token_file_symlink_rejected() {
+	# A link planted where the token is expected, pointing at the PIN.
+	ln -s "$PIN_FILE" "$WORK/ott-link"
+	expect_exit 2 agent connect --connector-url "$(connect_url)" \
+		--one-time-token-file "$WORK/ott-link"
+	expect_contains "$WORK/err" "symbolic link"
+	expect_equal "$(log_lines)" 0 "Connector requests"
+}
+
+case_token_file_open_to_others_rejected() {
+	issue_token token "$WORK/ott"
+	chmod 644 "$WORK/ott"
+	expect_exit 2 agent connect --connector-url "$(connect_url)" \
+		--one-time-token-file "$WORK/ott"
+	expect_contains "$WORK/err" "chmod 600"
+	chown nobody "$WORK/ott"
+	chmod 600 "$WORK/ott"
+	expect_exit 2 agent connect --connector-url "$(connect_url)" \
+		--one-time-token-file "$WORK/ott"
+	expect_contains "$WORK/err" "is owned by uid"
+	expect_equal "$(log_lines)" 0 "Connector requests"
+}
+
+run_case "token file symlink rejected" case_token_file_symlink_rejected
+run_case "token file open to others rejected" \
+	case_token_file_open_to_others_rejected
 run_case "token file FIFO exits 2" case_token_file_fifo_exits_2
 run_case "token from stdin still works" case_token_from_stdin_still_works
 run_case "PIN file FIFO exits 2" case_pin_file_fifo_exits_2
