@@ -377,7 +377,9 @@ token_file_is_new(const struct daemon *d, const struct stat *st)
 	return st->st_ino != old->st_ino || st->st_dev != old->st_dev ||
 	    st->st_size != old->st_size ||
 	    st->st_mtim.tv_sec != old->st_mtim.tv_sec ||
-	    st->st_mtim.tv_nsec != old->st_mtim.tv_nsec;
+	    st->st_mtim.tv_nsec != old->st_mtim.tv_nsec ||
+	    st->st_ctim.tv_sec != old->st_ctim.tv_sec ||
+	    st->st_ctim.tv_nsec != old->st_ctim.tv_nsec;
 }
 
 /*
@@ -478,9 +480,16 @@ reestablish(struct daemon *d, int64_t now_ms)
 			d->failed_token_file_valid = false;
 			return;
 		}
-		log_error("connecting with the one-time token in %s failed: "
-		    "%s; the Connector may have used up the token, so put a "
-		    "new one in %s", file, err.message, file);
+		/* A usage error means the token was never sent. */
+		if (r == CA_ERR_USAGE)
+			log_error("the one-time token in %s cannot be used: %s; "
+			    "fix the file (any change to it, its mode or its "
+			    "owner is noticed)", file, err.message);
+		else
+			log_error("connecting with the one-time token in %s "
+			    "failed: %s; the Connector may have used up the "
+			    "token, so put a new one in %s", file, err.message,
+			    file);
 		return;
 	}
 	d->failed_token_file_valid = false;
