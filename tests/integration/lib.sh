@@ -96,6 +96,17 @@ process.stdout.write(t.token);
 ' "$WORK/token.json"
 }
 
+# List the token's objects (the test token's PIN on the test's own argv).
+token_objects() {
+	pkcs11-tool --module "$MODULE" --token-label compass --login \
+		--pin "$(cat "$PIN_FILE")" --list-objects 2>/dev/null
+}
+
+# Count objects of a class ("Private Key", "Public Key", "Certificate").
+count_objects() {
+	token_objects | grep -c "^$1 Object" || true
+}
+
 sha256_of() {
 	printf '%s' "$1" | sha256sum | cut -d' ' -f1
 }

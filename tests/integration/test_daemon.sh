@@ -29,15 +29,6 @@ tagent() {
 		--state-dir "$STATE" "$@"
 }
 
-token_objects() {
-	pkcs11-tool --module "$MODULE" --token-label compass --login \
-		--pin "$(cat "$PIN_FILE")" --list-objects 2>/dev/null
-}
-
-count_objects() {
-	token_objects | grep -c "^$1 Object" || true
-}
-
 connect_fresh() {
 	issue_token token "$WORK/ott"
 	expect_exit 0 tagent connect \

@@ -3,17 +3,6 @@
 # SoftHSM token against the test Connector.
 . "$(dirname "$0")/lib.sh"
 
-# List the token's objects (the test token's PIN on the test's own argv).
-token_objects() {
-	pkcs11-tool --module "$MODULE" --token-label compass --login \
-		--pin "$(cat "$PIN_FILE")" --list-objects 2>/dev/null
-}
-
-# Count objects of a class ("Private Key", "Public Key", "Certificate").
-count_objects() {
-	token_objects | grep -c "^$1 Object" || true
-}
-
 connect_fresh() {
 	issue_token token "$WORK/ott"
 	expect_exit 0 agent connect \
