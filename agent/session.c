@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "../pkcs11/uri_pin.h"
@@ -179,6 +180,40 @@ require_usable_certificate(const struct agent *agent, struct ca_error *err)
 	return CA_OK;
 }
 
+/*
+ * The leaf of chain.pem must carry the public key of the active key on the
+ * token; otherwise the TLS handshake fails with an obscure message.
+ */
+static enum ca_status
+check_chain_matches_key(struct agent *agent, struct ca_error *err)
+{
+	unsigned char *token_der = NULL, *cert_der = NULL;
+	size_t token_der_len = 0, cert_der_len = 0;
+	struct key_info info;
+	struct key_id id;
+	enum ca_status r;
+
+	if (agent->state.key_id == NULL ||
+	    !key_id_from_hex(agent->state.key_id, &id))
+		return ca_error_set(err, CA_ERR_STATE, "the state file has no "
+		    "valid key ID; connect again");
+	r = token_read_key(agent->token, &id, &info, &token_der,
+	    &token_der_len, err);
+	if (r != CA_OK)
+		return r;
+	r = cert_public_key_der(sk_X509_value(agent->client_chain, 0),
+	    &cert_der, &cert_der_len, err);
+	if (r == CA_OK && (token_der_len != cert_der_len ||
+	    memcmp(token_der, cert_der, cert_der_len) != 0))
+		r = ca_error_set(err, CA_ERR_STATE, "%s/chain.pem is not for "
+		    "key %s on the token; run 'compass-agent status' to see "
+		    "the state, and connect again if it cannot be repaired",
+		    agent->opt.state_dir, agent->state.key_id);
+	free(token_der);
+	OPENSSL_free(cert_der);
+	return r;
+}
+
 enum ca_status
 agent_load_credential(struct agent *agent, struct ca_error *err)
 {
@@ -210,6 +245,9 @@ agent_load_credential(struct agent *agent, struct ca_error *err)
 	}
 
 	r = agent_open_token(agent, err);
+	if (r != CA_OK)
+		return r;
+	r = check_chain_matches_key(agent, err);
 	if (r != CA_OK)
 		return r;
 	return agent_load_key(agent, agent->state.key_id, &agent->client_key,

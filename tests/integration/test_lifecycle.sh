@@ -191,6 +191,12 @@ case_server_side_revocation_exits_7() {
 	expect_exit 0 agent status
 }
 
+case_status_before_connect() {
+	expect_exit 0 agent --json status
+	expect_equal "$(json_field "$WORK/out" state)" not-connected "state"
+	[ ! -e "$STATE" ] || fail "status created the state directory"
+}
+
 case_missing_ca_file_exits_2() {
 	expect_exit 2 "$AGENT" --ca-file "$WORK/no-such-ca.pem" \
 		--state-dir "$STATE" status
@@ -206,6 +212,10 @@ case_status_reports_inconsistent_state() {
 	expect_exit 8 agent --json status
 	expect_contains "$WORK/out" "cert.pem is not for the key on the token"
 	expect_equal "$(json_field "$WORK/out" error.exit_code)" 8 "exit code"
+	# A chain for another key stops mTLS calls with a clear message.
+	cp "$WORK/mock/server.pem" "$STATE/chain.pem"
+	expect_exit 8 agent config
+	expect_contains "$WORK/err" "chain.pem is not for key"
 }
 
 run_case "full lifecycle on a fresh token" case_full_lifecycle
@@ -219,5 +229,6 @@ run_case "connect with every token form" case_connect_with_each_token_form
 run_case "EC key connects and renews" case_ec_keys_work_end_to_end
 run_case "server-side revocation exits 7" case_server_side_revocation_exits_7
 run_case "missing CA file exits 2" case_missing_ca_file_exits_2
+run_case "status before connect" case_status_before_connect
 run_case "status reports inconsistent state" case_status_reports_inconsistent_state
 finish
