@@ -13,7 +13,7 @@
 #include "pin_rejection.h"
 #include "session.h"
 
-/* chain.pem holds a leaf and its CA; anything this large is not ours. */
+/* chain.pem contains a leaf and its CA; a larger file is not ours. */
 #define CHAIN_FILE_MAX (256 * 1024)
 
 enum ca_status
@@ -281,7 +281,7 @@ void
 agent_reset_token(struct agent *agent)
 {
 	agent_forget_credential(agent);
-	/* The provider goes first: it holds sessions of the module. */
+	/* The provider goes first, because it has sessions open on the module. */
 	provider_close(agent->provider);
 	agent->provider = NULL;
 	token_close(agent->token);
