@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "../common/base64.h"
+#include "../common/private_file.h"
 #include "onetime.h"
 
 static bool
@@ -186,77 +187,6 @@ out:
 	return r;
 }
 
-/*
- * Open path for reading if it is a regular file. O_NONBLOCK keeps open(2)
- * from waiting for a writer when path is a FIFO; it is cleared again before
- * the file is read.
- */
-static enum ca_status
-open_regular_file(const char *path, const char *what, int *fd_out,
-		  struct ca_error *err)
-{
-	struct stat st;
-	int fd = -1, flags;
-	enum ca_status r = CA_ERR_USAGE;
-
-	*fd_out = -1;
-
-	/*
-	 * No symbolic links: one planted in the drop location could point at
-	 * the PIN file and send the PIN as a token.
-	 */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    O_NOFOLLOW);
-	if (fd < 0 && errno == ELOOP) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is a symbolic link; "
-		    "give the file itself", what);
-		goto out;
-	}
-	if (fd < 0) {
-		r = ca_error_set(err, CA_ERR_USAGE, "cannot open %s: %s; "
-		    "check --one-time-token-file", what, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		r = ca_error_set(err, CA_ERR_USAGE, "cannot stat %s: %s", what,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file; "
-		    "save the one-time token in a file, or pass - to read it "
-		    "from standard input", what);
-		goto out;
-	}
-	/* The token lets whoever holds it enrol as this machine. */
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is owned by uid %u; it "
-		    "must belong to root or to uid %u that runs the agent",
-		    what, (unsigned int)st.st_uid, (unsigned int)geteuid());
-		goto out;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is accessible by group "
-		    "or others (mode %04o); run 'chmod 600 %s'", what,
-		    (unsigned int)(st.st_mode & 07777), path);
-		goto out;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-		r = ca_error_set(err, CA_ERR_INTERNAL, "cannot clear O_NONBLOCK "
-		    "on %s: %s", what, strerror(errno));
-		goto out;
-	}
-
-	*fd_out = fd;
-	fd = -1;
-	r = CA_OK;
-out:
-	if (fd >= 0)
-		(void)close(fd);
-	return r;
-}
-
 enum ca_status
 onetime_token_read(const char *path, struct onetime_token *out,
 		   struct ca_error *err)
@@ -273,7 +203,12 @@ onetime_token_read(const char *path, struct onetime_token *out,
 		fd = STDIN_FILENO;
 	} else {
 		(void)snprintf(what, sizeof(what), "one-time token file %s", path);
-		r = open_regular_file(path, what, &fd, err);
+		/*
+		 * No symbolic links: one planted in the drop location could
+		 * point at the PIN file and send the PIN as a token.
+		 */
+		r = private_file_open(path, what, false, CA_ERR_USAGE, &fd,
+		    err);
 		if (r != CA_OK)
 			goto out;
 	}

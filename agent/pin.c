@@ -9,53 +9,24 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../common/private_file.h"
 #include "pin.h"
 
 static enum ca_status
 pin_from_file(const char *path, struct secret **out, struct ca_error *err)
 {
-	struct stat st;
 	char what[PATH_MAX + 32];
-	int fd, flags;
-	enum ca_status r = CA_ERR_USAGE;
+	int fd = -1;
+	enum ca_status r;
 
 	(void)snprintf(what, sizeof(what), "PIN file %s", path);
-	/* O_NONBLOCK: open(2) of a FIFO would wait for a writer. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		return ca_error_set(err, CA_ERR_PIN, "cannot open %s: %s; "
-		    "check --pin-source", what, strerror(errno));
-	}
-	if (fstat(fd, &st) != 0) {
-		r = ca_error_set(err, CA_ERR_PIN, "cannot stat %s: %s", what,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is not a regular file; "
-		    "give a file that contains only the PIN, or pass a pipe "
-		    "with --pin-source fd:N", what);
-		goto out;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		r = ca_error_set(err, CA_ERR_USAGE, "%s is accessible by group "
-		    "or others (mode %04o); run 'chmod 600 %s'", what,
-		    (unsigned int)(st.st_mode & 07777), path);
-		goto out;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-		r = ca_error_set(err, CA_ERR_INTERNAL, "cannot clear O_NONBLOCK "
-		    "on %s: %s", what, strerror(errno));
-		goto out;
-	}
+	/* Links are followed: secret stores often mount the PIN as one. */
+	r = private_file_open(path, what, true, CA_ERR_PIN, &fd, err);
+	if (r != CA_OK)
+		return r;
 	*out = secret_read_fd(fd, what, err);
-	if (*out == NULL) {
+	if (*out == NULL)
 		r = err != NULL ? err->status : CA_ERR_PIN;
-		goto out;
-	}
-	r = CA_OK;
-out:
 	(void)close(fd);
 	return r;
 }
@@ -75,7 +46,9 @@ pin_from_fd(const char *number, struct secret **out, struct ca_error *err)
 		    "fd:%s: expected a descriptor number such as fd:3", number);
 	}
 	*out = secret_read_fd((int)fd, "PIN descriptor", err);
-	r = *out == NULL ? (err != NULL ? err->status : CA_ERR_PIN) : CA_OK;
+	r = CA_OK;
+	if (*out == NULL)
+		r = err != NULL ? err->status : CA_ERR_PIN;
 	(void)close((int)fd);
 	return r;
 }
