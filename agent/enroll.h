@@ -4,8 +4,8 @@
  * with one mTLS call, and only then delete the generation it replaces.
  *
  * Each step is recorded in the state file (rotation_step) before it starts:
- *   generate-key  a key may be generated; its ID is not yet known
- *   issue         pending_key_id names the new key; the CSR is sent, the
+ *   generate-key  pending_key_id names the key about to be generated
+ *   issue         the new key exists; the CSR is sent, the
  *                 leaf is stored on the token, next-*.pem files are staged
  *   install       committed: key_id is the new key, previous_key_id the old
  *                 one; next-*.pem are renamed over ca.pem, chain.pem and

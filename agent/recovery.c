@@ -50,41 +50,6 @@ roll_back(struct agent *agent, struct ca_error *err)
 	return clear_step(agent, err);
 }
 
-/*
- * A crash between generating a key and recording its ID leaves a key that
- * no state field names. Count the agent's private keys and log an error,
- * so that the admin deletes the extra key after checking it.
- */
-static enum ca_status
-check_unrecorded_keys(struct agent *agent, struct ca_error *err)
-{
-	struct object_count count;
-	unsigned int recorded = 0;
-	enum ca_status r;
-
-	r = agent_open_token(agent, err);
-	if (r != CA_OK)
-		return r;
-	r = token_count_objects(agent->token, agent->opt.key_label, &count,
-	    err);
-	if (r != CA_OK)
-		return r;
-	if (agent->state.key_id != NULL)
-		recorded++;
-	if (agent->state.previous_key_id != NULL)
-		recorded++;
-	if (count.private_keys > recorded)
-		log_error("token '%s' holds %u private keys labelled '%s' but "
-		    "the state records %u: a rotation was interrupted right "
-		    "after generating a key; list the keys with 'pkcs11-tool "
-		    "--list-objects --login' and delete the one whose ID is "
-		    "not key_id %s", token_label(agent->token),
-		    count.private_keys, agent->opt.key_label, recorded,
-		    agent->state.key_id != NULL ? agent->state.key_id :
-		    "(none)");
-	return clear_step(agent, err);
-}
-
 enum ca_status
 recovery_run_local(struct agent *agent, struct ca_error *err)
 {
@@ -106,13 +71,9 @@ recovery_run_local(struct agent *agent, struct ca_error *err)
 	}
 	log_info("found an interrupted rotation at step '%s'",
 	    agent->state.rotation_step);
-	/* State files before the ID was recorded first have no pending ID. */
-	if (step_is(agent, ROTATION_STEP_GENERATE_KEY) &&
-	    agent->state.pending_key_id == NULL)
-		return check_unrecorded_keys(agent, err);
-	if (step_is(agent, ROTATION_STEP_GENERATE_KEY))
-		return roll_back(agent, err);
-	if (step_is(agent, ROTATION_STEP_ISSUE))
+	/* Before the commit, the pending key (if any) and staged files go. */
+	if (step_is(agent, ROTATION_STEP_GENERATE_KEY) ||
+	    step_is(agent, ROTATION_STEP_ISSUE))
 		return roll_back(agent, err);
 	if (step_is(agent, ROTATION_STEP_INSTALL)) {
 		log_info("rolling forward: installing the committed "
