@@ -41,7 +41,7 @@ enum ca_status cert_chain_parse(const char *pem, const char *what,
 enum ca_status cert_get_facts(X509 *cert, struct cert_facts *facts,
 			      struct ca_error *err) CA_WARN_UNUSED;
 
-/* What an issued certificate must match. */
+/* The facts an issued certificate must match. */
 struct cert_expectation {
 	const unsigned char *public_key_der;	/* SubjectPublicKeyInfo */
 	size_t public_key_der_len;

@@ -128,8 +128,8 @@ check_option_files(const struct agent_options *opt, struct ca_error *err)
 /*
  * The Connector reports a revoked or expired client certificate only as a
  * GraphQL error message. Such a rejection of a certificate-secured call
- * means that only a new one-time token helps, which is what exit code 7
- * tells scripts.
+ * means that only a new one-time token helps, and exit code 7 reports
+ * exactly that to scripts.
  * NOTE: this matches the message text ("revoked", "expired"), because
  * Compass sends no machine-readable error codes.
  */

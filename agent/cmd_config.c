@@ -86,7 +86,7 @@ cmd_config(struct agent *agent, cJSON *result, struct ca_error *err)
 	}
 	r = CA_OK;
 out:
-	/* The new one-time token in the answer is wiped, never shown. */
+	/* The new one-time token in the response is wiped, never shown. */
 	connector_configuration_free(&config);
 	return r;
 }

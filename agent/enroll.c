@@ -38,7 +38,7 @@ key_type_from_algorithm(const char *algorithm, enum key_type *out)
 	return true;
 }
 
-/* What one successful issue produced, before it is committed. */
+/* The result of one successful issue, before it is committed. */
 struct issued {
 	struct key_id id;
 	char id_hex[2 * KEY_ID_LEN + 1];
@@ -150,7 +150,7 @@ issue_certificate(struct agent *agent, const struct enroll_request *request,
 	if (r != CA_OK)
 		goto out;
 	/*
-	 * The request is sent and answered inside connector_sign_csr(), so
+	 * The request is sent and its response read inside connector_sign_csr(), so
 	 * the nearest point after sending is after the response arrived.
 	 */
 	crash_point("after-response-received");

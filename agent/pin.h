@@ -1,4 +1,4 @@
-/* Where the PIN comes from: file:PATH, fd:N, env:NAME or prompt. */
+/* PIN sources: file:PATH, fd:N, env:NAME or prompt. */
 #ifndef COMPASS_AGENT_PIN_H
 #define COMPASS_AGENT_PIN_H
 

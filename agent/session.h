@@ -59,7 +59,7 @@ enum ca_status agent_load_key(struct agent *agent, const char *key_id_hex,
 
 /*
  * Load the active generation's key and chain.pem as the mTLS credential.
- * Fails with CA_ERR_EXPIRED when the state says revoked or the
+ * Fails with CA_ERR_EXPIRED when the state records a revocation or the
  * certificate has expired, and with CA_ERR_STATE when not connected.
  */
 enum ca_status agent_load_credential(struct agent *agent,
@@ -69,7 +69,7 @@ enum ca_status agent_load_credential(struct agent *agent,
 void agent_http_options(const struct agent *agent, bool with_client,
 			struct http_options *http);
 
-/* Fail with CA_ERR_STATE unless the state says connected. */
+/* Fail with CA_ERR_STATE unless the state records a connection. */
 enum ca_status agent_require_connected(const struct agent *agent,
 				       struct ca_error *err) CA_WARN_UNUSED;
 

@@ -25,7 +25,7 @@
 #define ROTATION_STEP_INSTALL "install"		/* committed, next-*.pem staged */
 #define ROTATION_STEP_PROVE "prove"		/* installed, not yet proven */
 
-/* What the agent has committed. Strings are malloc'd; NULL when absent. */
+/* The committed state of the agent. Strings are malloc'd; NULL when absent. */
 struct agent_state {
 	bool connected;			/* a certificate was issued */
 	bool revoked;			/* revokeCertificate succeeded */

@@ -13,7 +13,7 @@
 
 #include "error.h"
 
-/* The longest secret accepted: PINs and one-time tokens are far shorter. */
+/* Maximum secret length: PINs and one-time tokens are far shorter. */
 #define SECRET_MAX 4096
 
 struct secret {

@@ -49,7 +49,7 @@ enum ca_status connector_sign_csr(const struct http_options *options,
 				  struct certification_result *out,
 				  struct ca_error *err) CA_WARN_UNUSED;
 
-/* Send revokeCertificate over mTLS; the server must answer true. */
+/* Send revokeCertificate over mTLS; the server must return true. */
 enum ca_status connector_revoke(const struct http_options *options,
 				const char *url,
 				struct ca_error *err) CA_WARN_UNUSED;

@@ -1,12 +1,12 @@
 /*
  * Where a PKCS#11 module may be loaded from. Internal to pkcs11/.
  *
- * A module is loaded only from an allow-list of directories. The check runs
- * before the file is opened by the dynamic loader: the resolved path (all
- * symbolic links followed) must lie inside an allowed directory, the file
- * must be a regular file that only root or this user owns and nobody else
- * can write, and no directory on the way from / may be writable by others,
- * unless it is a root-owned sticky directory such as /tmp.
+ * A module is loaded only from an allow-list of directories, and the check
+ * runs before the dynamic loader opens the file. The resolved path (all
+ * symbolic links followed) must lie inside an allowed directory. The file
+ * must be a regular file, owned by root or this user and not writable by
+ * others. No directory on the way from / may be writable by others, unless
+ * it is a root-owned sticky directory such as /tmp.
  */
 #ifndef COMPASS_AGENT_MODULE_PATH_H
 #define COMPASS_AGENT_MODULE_PATH_H

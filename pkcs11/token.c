@@ -33,7 +33,7 @@ token_copy_text(char out[static TOKEN_TEXT_MAX + 1], const CK_UTF8CHAR *text,
 
 /*
  * Append "'label' (serial S)" to a comma-separated list of candidates,
- * escaped. The serial tells tokens with the same label apart.
+ * escaped. The serial distinguishes tokens with the same label.
  */
 static void
 token_append_candidate(char *out, size_t out_size, const CK_TOKEN_INFO *info)

@@ -4,7 +4,7 @@
  *
  * This interface is kept narrow on purpose: the module, the PIN and the login
  * state are meant to move into a separate signer process later. Nothing here
- * knows about Compass, prints, or exits.
+ * depends on Compass, prints, or exits.
  */
 #ifndef COMPASS_AGENT_TOKEN_H
 #define COMPASS_AGENT_TOKEN_H

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The built binary carries the hardening the Makefile asks for: PIE, full
+# The built binary carries the hardening that the Makefile requests: PIE, full
 # RELRO, a stack protector, a non-executable stack and fortified calls.
 ROOT=${1:?usage: sh tests/integration/test_binary_hardening.sh REPO_ROOT}
 BINARY=${COMPASS_AGENT_BIN:-$ROOT/compass-agent}

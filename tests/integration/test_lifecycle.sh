@@ -180,7 +180,7 @@ case_ec_keys_work_end_to_end() {
 case_server_side_revocation_exits_7() {
 	connect_fresh
 	# Another copy of the state revokes the certificate at the Connector,
-	# so the local state still says connected.
+	# so the local state still records a connection.
 	cp -a "$STATE" "$WORK/copy"
 	expect_exit 0 "$AGENT" --module "$MODULE" --token "$TOKEN_URI" \
 		--pin-source "file:$PIN_FILE" --ca-file "$CA_FILE" \

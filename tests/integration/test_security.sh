@@ -193,7 +193,7 @@ case_secrets_absent_from_files_output_argv() {
 		--connector-url "$(connect_url)" --one-time-token-file "$WORK/ott" \
 		> "$WORK/outputs/slow.out" 2> "$WORK/outputs/slow.err" &
 	pid=$!
-	# While the Connector sends its response slowly, the agent holds both secrets.
+	# While the Connector sends its response slowly, the agent has both secrets in memory.
 	sleep 3
 	kill -0 "$pid" || fail "the agent ended before the slow response"
 	tr '\0' ' ' < "/proc/$pid/cmdline" > "$WORK/outputs/cmdline"
@@ -271,7 +271,7 @@ case_second_instance_exits_8() {
 	kill %1 2>/dev/null || true
 }
 
-case_http_url_refused_exits_5() {
+case_http_url_rejected_exits_5() {
 	issue_token token "$WORK/ott"
 	expect_exit 5 agent connect \
 		--connector-url "http://localhost:$TOKEN_PORT$CONNECTOR_PATH" \
@@ -292,5 +292,5 @@ run_case "secrets absent from files, output, argv" case_secrets_absent_from_file
 run_case "process hardened at runtime" case_process_hardened_at_runtime
 run_case "state directory is private" case_state_dir_is_private
 run_case "second instance exits 8" case_second_instance_exits_8
-run_case "http URL refused with exit 5" case_http_url_refused_exits_5
+run_case "http URL rejected with exit 5" case_http_url_rejected_exits_5
 finish
